@@ -1,0 +1,73 @@
+//! The append-only audit trail: who did what to which record, before/after.
+
+use crate::DbError;
+use almanac_domain::{TenantId, UserId};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// One change, written in the same transaction as the change itself.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub tenant: Option<TenantId>,
+    pub actor: Option<UserId>,
+    /// The actor's email, or `cli` / `system` for commands.
+    pub actor_label: &'a str,
+    /// Dotted verb such as `member.added`.
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+#[tracing::instrument(skip_all, fields(action = event.action))]
+pub async fn record(conn: &mut PgConnection, event: NewEvent<'_>) -> Result<(), DbError> {
+    sqlx::query!(
+        "INSERT INTO audit_events
+             (id, tenant_id, actor_id, actor_label, action, entity_type, entity_id, before, after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        Uuid::now_v7(),
+        event.tenant.map(|t| t.0),
+        event.actor.map(|a| a.0),
+        event.actor_label,
+        event.action,
+        event.entity_type,
+        event.entity_id,
+        event.before,
+        event.after
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A recorded event, for history lists.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub actor_label: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub at: DateTime<Utc>,
+}
+
+/// The tenant's latest events, newest first.
+pub async fn recent(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    limit: i64,
+) -> Result<Vec<Event>, DbError> {
+    Ok(sqlx::query_as!(
+        Event,
+        "SELECT actor_label, action, entity_type, entity_id, before, after, at
+           FROM audit_events WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        tenant.0,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}

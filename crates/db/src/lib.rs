@@ -1,0 +1,23 @@
+//! Almanac's PostgreSQL layer.
+//!
+//! The serving pool logs in as a role that owns nothing and cannot bypass
+//! row-level security. Tenant data is only reached through [`Db::enter`] or
+//! [`Db::in_tenant`], which run the work in a spawned task inside a
+//! transaction whose first statement sets `app.tenant_id` (see [`scope`]).
+//! One module per aggregate holds its queries; they take `&mut PgConnection`
+//! (a transaction derefs to one) and return domain types.
+
+pub mod audit;
+pub mod error;
+pub mod login_attempts;
+pub mod members;
+pub mod migrate;
+pub mod pool;
+pub mod scope;
+pub mod sessions;
+pub mod tenants;
+pub mod users;
+
+pub use error::DbError;
+pub use pool::Db;
+pub use scope::{TenantContext, Tx, Visit, VisitUser};

@@ -1,0 +1,236 @@
+//! A person's own pages: their organisations, profile and password.
+
+use crate::auth::{Ctx, token_hash};
+use crate::error::AppError;
+use crate::handlers::{redirect_with_flash, with_status, zone_options};
+use crate::layout::{Flash, Layout};
+use crate::password::{hash_password, verify_password};
+use crate::state::AppState;
+use almanac_db::audit::{self, NewEvent};
+use almanac_db::{sessions, users};
+use almanac_domain::{DisplayName, Email, FieldErrors, NewPassword, TimeZone};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/home.html")]
+pub struct HomePage {
+    layout: Layout,
+}
+
+/// `/`: the person's organisations; straight to the only one.
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    let visit = ctx.visit(&state, None).await?;
+    if let [(slug, _)] = visit.memberships.as_slice() {
+        return Ok(Redirect::to(&format!("/{slug}/")).into_response());
+    }
+    Ok(HomePage { layout: Layout::signed_in(&ctx, &visit, "Your organisations", "home") }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/profile.html")]
+pub struct ProfilePage {
+    layout: Layout,
+    email: String,
+    display_name: String,
+    zones: Vec<(String, String, bool)>,
+    version: i32,
+    errors: FieldErrors,
+    stale: bool,
+}
+
+pub async fn profile(State(state): State<AppState>, ctx: Ctx) -> Result<ProfilePage, AppError> {
+    let (visit, profile) = ctx
+        .enter(&state, None, |tx, visit| {
+            let id = visit.user.id;
+            Box::pin(async move { Ok(users::profile(tx, id).await?) })
+        })
+        .await?;
+    Ok(ProfilePage {
+        layout: Layout::signed_in(&ctx, &visit, "Your profile", "profile"),
+        email: profile.email,
+        display_name: profile.display_name,
+        zones: zone_options(profile.time_zone.as_deref().unwrap_or(""), Some("Use my organisation's time zone")),
+        version: profile.version,
+        errors: FieldErrors::new(),
+        stale: false,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    version: i32,
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check("display_name", DisplayName::parse(&form.display_name));
+    let zone = if form.time_zone.is_empty() {
+        Some(None)
+    } else {
+        errors.check("time_zone", TimeZone::parse(&form.time_zone)).map(Some)
+    };
+    let (visit, outcome) = ctx
+        .enter(&state, None, move |tx, visit| {
+            Box::pin(async move {
+                let (Some(name), Some(zone), true) = (name, zone, errors.is_empty()) else {
+                    return Ok(Err((errors, false)));
+                };
+                let before = users::profile(tx, visit.user.id).await?;
+                match users::update_profile(tx, visit.user.id, &name, zone.map(TimeZone::name), form.version).await {
+                    Err(almanac_db::DbError::StaleVersion) => return Ok(Err((FieldErrors::new(), true))),
+                    other => other?,
+                }
+                audit::record(tx, NewEvent {
+                    tenant: None,
+                    actor: Some(visit.user.id),
+                    actor_label: &visit.user.email,
+                    action: "profile.updated",
+                    entity_type: "user",
+                    entity_id: visit.user.id.to_string(),
+                    before: Some(json!({"display_name": before.display_name, "time_zone": before.time_zone})),
+                    after: Some(json!({"display_name": name.as_str(), "time_zone": zone.map(TimeZone::name)})),
+                })
+                .await?;
+                Ok(Ok(()))
+            })
+        })
+        .await?;
+    match outcome {
+        Ok(()) => Ok(redirect_with_flash(&state, "/profile", &Flash::success("Your profile was saved."))),
+        Err((errors, stale)) => {
+            // Stale: show the current record with the person's input kept.
+            let current = if stale {
+                let (_, p) = ctx
+                    .enter(&state, None, |tx, visit| {
+                        let id = visit.user.id;
+                        Box::pin(async move { Ok(users::profile(tx, id).await?) })
+                    })
+                    .await?;
+                Some(p)
+            } else {
+                None
+            };
+            let status = if stale { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            Ok(with_status(
+                status,
+                ProfilePage {
+                    layout: Layout::signed_in(&ctx, &visit, "Your profile", "profile"),
+                    email: visit.user.email.clone(),
+                    display_name: form.display_name,
+                    zones: zone_options(&form.time_zone, Some("Use my organisation's time zone")),
+                    version: current.as_ref().map_or(form.version, |p| p.version),
+                    errors,
+                    stale,
+                },
+            ))
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/password.html")]
+pub struct PasswordPage {
+    layout: Layout,
+    forced: bool,
+    errors: FieldErrors,
+}
+
+pub async fn password_form(State(state): State<AppState>, ctx: Ctx) -> Result<PasswordPage, AppError> {
+    let visit = ctx
+        .enter_with(&state, None, true, |_, _| Box::pin(async { Ok(()) }))
+        .await?
+        .0;
+    Ok(PasswordPage {
+        forced: visit.user.must_change_password,
+        layout: Layout::signed_in(&ctx, &visit, "Change your password", "profile"),
+        errors: FieldErrors::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let (visit, hash) = ctx
+        .enter_with(&state, None, true, |tx, visit| {
+            let id = visit.user.id;
+            Box::pin(async move { Ok(users::password_hash(tx, id).await?) })
+        })
+        .await?;
+    let mut errors = FieldErrors::new();
+    let email = Email::parse(&visit.user.email).ok();
+    let new = errors.check("new", NewPassword::parse(&form.new, email.as_ref()));
+    if form.new != form.confirm {
+        errors.add("confirm", "the two new passwords differ");
+    }
+    if form.current == form.new && !form.new.is_empty() {
+        errors.add("new", "choose a password different from the current one");
+    }
+    if !verify_password(form.current.clone(), Some(hash)).await {
+        errors.add("current", "this is not your current password");
+    }
+    let Some(new) = new.filter(|_| errors.is_empty()) else {
+        return Ok(with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            PasswordPage {
+                forced: visit.user.must_change_password,
+                layout: Layout::signed_in(&ctx, &visit, "Change your password", "profile"),
+                errors,
+            },
+        ));
+    };
+    let new_hash = hash_password(new.expose().to_owned()).await?;
+    let keep = ctx.session.as_deref().map(token_hash);
+    ctx.enter_with(&state, None, true, move |tx, visit| {
+        Box::pin(async move {
+            users::set_password(tx, visit.user.id, &new_hash, false).await?;
+            // Other browsers signed in as this person are signed out.
+            sessions::delete_for_user(tx, visit.user.id, keep.as_deref()).await?;
+            audit::record(tx, NewEvent {
+                tenant: None,
+                actor: Some(visit.user.id),
+                actor_label: &visit.user.email,
+                action: "password.changed",
+                entity_type: "user",
+                entity_id: visit.user.id.to_string(),
+                before: None,
+                after: None,
+            })
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(redirect_with_flash(
+        &state,
+        "/",
+        &Flash::success("Your password was changed. Other sessions were signed out."),
+    ))
+}

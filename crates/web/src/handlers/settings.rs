@@ -1,0 +1,182 @@
+//! `/{tenant}/settings`: the organisation's settings (owner only).
+
+use crate::auth::Ctx;
+use crate::error::AppError;
+use crate::handlers::{redirect_with_flash, require, with_status, zone_options};
+use crate::layout::{Flash, Layout};
+use crate::state::AppState;
+use almanac_db::audit::{self, NewEvent};
+use almanac_db::tenants::{self, Settings};
+use almanac_db::{DbError, TenantContext, Visit};
+use almanac_domain::tenant::{MONTH_NAMES, WEEKDAY_NAMES};
+use almanac_domain::{FieldErrors, FiscalYearStart, Role, TenantName, TimeZone, WeekStart};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings/show.html")]
+pub struct SettingsPage {
+    layout: Layout,
+    slug: String,
+    org_name: String,
+    zones: Vec<(String, String, bool)>,
+    weekdays: Vec<(String, String, bool)>,
+    months: Vec<(String, String, bool)>,
+    allow_self_approval: bool,
+    version: i32,
+    errors: FieldErrors,
+    /// The stored settings, shown above the form after a stale edit.
+    current: Option<SettingsForm>,
+}
+
+#[derive(Deserialize, Clone)]
+pub struct SettingsForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    week_start: String,
+    #[serde(default)]
+    fiscal_year_start: String,
+    #[serde(default)]
+    allow_self_approval: bool,
+    #[serde(default)]
+    version: i32,
+}
+
+impl SettingsForm {
+    fn current(t: &TenantContext) -> Self {
+        Self {
+            name: t.name.clone(),
+            time_zone: t.time_zone.clone(),
+            week_start: t.week_start.to_string(),
+            fiscal_year_start: t.fiscal_year_start.to_string(),
+            allow_self_approval: t.allow_self_approval,
+            version: t.version,
+        }
+    }
+
+    fn parse(&self) -> Result<Settings, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = e.check("name", TenantName::parse(&self.name));
+        let time_zone = e.check("time_zone", TimeZone::parse(&self.time_zone));
+        let week_start = e.check("week_start", WeekStart::parse(&self.week_start));
+        let fiscal = e.check("fiscal_year_start", FiscalYearStart::parse(&self.fiscal_year_start));
+        match (name, time_zone, week_start, fiscal) {
+            (Some(name), Some(time_zone), Some(week_start), Some(fiscal_year_start)) => Ok(Settings {
+                name,
+                time_zone,
+                week_start,
+                fiscal_year_start,
+                allow_self_approval: self.allow_self_approval,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+fn page(ctx: &Ctx, visit: &Visit, form: &SettingsForm, errors: FieldErrors, stale: bool) -> Result<SettingsPage, AppError> {
+    let tenant = visit.tenant()?;
+    let numbered = |names: &[&str], selected: &str| -> Vec<(String, String, bool)> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ((i + 1).to_string(), (*n).to_owned(), (i + 1).to_string() == selected))
+            .collect()
+    };
+    Ok(SettingsPage {
+        layout: Layout::signed_in(ctx, visit, "Organisation settings", "settings"),
+        slug: tenant.slug.clone(),
+        org_name: form.name.clone(),
+        zones: zone_options(&form.time_zone, None),
+        weekdays: numbered(&WEEKDAY_NAMES, &form.week_start),
+        months: numbered(&MONTH_NAMES, &form.fiscal_year_start),
+        allow_self_approval: form.allow_self_approval,
+        version: if stale { tenant.version } else { form.version },
+        errors,
+        current: stale.then(|| SettingsForm::current(tenant)),
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> Result<SettingsPage, AppError> {
+    let visit = ctx.visit(&state, Some(&slug)).await?;
+    let tenant = visit.tenant()?;
+    require(tenant, Role::can_administer, "change the organisation's settings")?;
+    page(&ctx, &visit, &SettingsForm::current(tenant), FieldErrors::new(), false)
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, AppError> {
+    let parsed = form.parse();
+    let (visit, outcome) = ctx
+        .enter(&state, Some(&slug), move |tx, visit| {
+            Box::pin(async move {
+                let tenant = visit.tenant()?;
+                require(tenant, Role::can_administer, "change the organisation's settings")?;
+                let settings = match parsed {
+                    Ok(s) => s,
+                    Err(errors) => return Ok(Err((errors, false))),
+                };
+                match tenants::update_settings(tx, tenant.id, &settings, form.version).await {
+                    Err(DbError::StaleVersion) => return Ok(Err((FieldErrors::new(), true))),
+                    other => other?,
+                }
+                let before = SettingsForm::current(tenant);
+                audit::record(tx, NewEvent {
+                    tenant: Some(tenant.id),
+                    actor: Some(visit.user.id),
+                    actor_label: &visit.user.email,
+                    action: "tenant.settings_changed",
+                    entity_type: "tenant",
+                    entity_id: tenant.id.to_string(),
+                    before: Some(json!({
+                        "name": before.name, "time_zone": before.time_zone,
+                        "week_start": tenant.week_start, "fiscal_year_start": tenant.fiscal_year_start,
+                        "allow_self_approval": tenant.allow_self_approval,
+                    })),
+                    after: Some(json!({
+                        "name": settings.name.as_str(), "time_zone": settings.time_zone.name(),
+                        "week_start": settings.week_start.iso(),
+                        "fiscal_year_start": settings.fiscal_year_start.month(),
+                        "allow_self_approval": settings.allow_self_approval,
+                    })),
+                })
+                .await?;
+                Ok(Ok(()))
+            })
+        })
+        .await?;
+    match outcome {
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            &format!("/{slug}/settings"),
+            &Flash::success("Settings saved."),
+        )),
+        Err((errors, stale)) => {
+            let status = if stale { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let mut page = page(&ctx, &visit, &form, errors, stale)?;
+            if stale {
+                page.layout.flash = Some(Flash::error(
+                    "Someone else changed these settings while you were editing. \
+                     Your input is kept below; the current values are shown above it. Save again to apply yours.",
+                ));
+            }
+            Ok(with_status(status, page))
+        }
+    }
+}

@@ -1,0 +1,10 @@
+DROP FUNCTION IF EXISTS almanac_enter(bytea, text);
+DROP TABLE IF EXISTS audit_events;
+DROP FUNCTION IF EXISTS audit_events_append_only();
+DROP TABLE IF EXISTS login_attempts;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS memberships;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS tenants;
+DROP FUNCTION IF EXISTS almanac_user_id();
+DROP FUNCTION IF EXISTS almanac_tenant_id();
