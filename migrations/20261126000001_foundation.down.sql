@@ -1,4 +1,5 @@
 DROP FUNCTION IF EXISTS almanac_enter(bytea, text);
+DROP POLICY IF EXISTS tenants_read ON tenants;
 DROP TABLE IF EXISTS audit_events;
 DROP FUNCTION IF EXISTS audit_events_append_only();
 DROP TABLE IF EXISTS login_attempts;

@@ -81,7 +81,11 @@ pub async fn upsert(
 }
 
 /// Removes a membership; returns whether it existed.
-pub async fn remove(conn: &mut PgConnection, tenant: TenantId, user: UserId) -> Result<bool, DbError> {
+pub async fn remove(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<bool, DbError> {
     let done = sqlx::query!(
         "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
         tenant.0,

@@ -52,9 +52,7 @@ async fn ensure_role(owner: &PgPool, serving: &ServingRole) -> Result<(), DbErro
             tracing::info!(role = %serving.name, "created the serving database role");
             Ok(())
         }
-        Err(sqlx::Error::Database(e))
-            if matches!(e.code().as_deref(), Some("42710" | "23505")) =>
-        {
+        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42710" | "23505")) => {
             Ok(())
         }
         Err(e) => Err(e.into()),

@@ -59,7 +59,11 @@ impl Db {
                  set ALMANAC_APP_DATABASE_URL to a login role without SUPERUSER and BYPASSRLS \
                  (`almanac migrate` creates one)",
                 row.name,
-                if row.rolsuper { "superuser" } else { "BYPASSRLS role" }
+                if row.rolsuper {
+                    "superuser"
+                } else {
+                    "BYPASSRLS role"
+                }
             )));
         }
         Ok(())

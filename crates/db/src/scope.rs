@@ -98,17 +98,19 @@ impl EnterRow {
             self.tenant_time_zone,
             self.role.and_then(|r| r.parse::<Role>().ok()),
         ) {
-            (Some(id), Some(slug), Some(name), Some(time_zone), Some(role)) => Some(TenantContext {
-                id: TenantId(id),
-                slug,
-                name,
-                time_zone,
-                week_start: self.week_start.unwrap_or(1),
-                fiscal_year_start: self.fiscal_year_start.unwrap_or(1),
-                allow_self_approval: self.allow_self_approval.unwrap_or(false),
-                version: self.tenant_version.unwrap_or(1),
-                role,
-            }),
+            (Some(id), Some(slug), Some(name), Some(time_zone), Some(role)) => {
+                Some(TenantContext {
+                    id: TenantId(id),
+                    slug,
+                    name,
+                    time_zone,
+                    week_start: self.week_start.unwrap_or(1),
+                    fiscal_year_start: self.fiscal_year_start.unwrap_or(1),
+                    allow_self_approval: self.allow_self_approval.unwrap_or(false),
+                    version: self.tenant_version.unwrap_or(1),
+                    role,
+                })
+            }
             _ => None,
         };
         Visit {
@@ -254,7 +256,9 @@ async fn finish<T, E: From<DbError>>(tx: Tx, out: Result<T, E>) -> Result<T, E> 
 }
 
 /// Runs `fut` to completion on its own task, whatever happens to the caller.
-async fn spawn_and_wait<T, E>(fut: impl Future<Output = Result<T, E>> + Send + 'static) -> Result<T, E>
+async fn spawn_and_wait<T, E>(
+    fut: impl Future<Output = Result<T, E>> + Send + 'static,
+) -> Result<T, E>
 where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,

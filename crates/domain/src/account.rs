@@ -35,7 +35,9 @@ impl Email {
             && !domain.ends_with('.')
             && domain.contains('.')
             || domain == "localhost";
-        if local.is_empty() || !domain_ok || s.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
+        if local.is_empty()
+            || !domain_ok
+            || s.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
         {
             return Err(EmailError::Malformed);
         }

@@ -11,9 +11,26 @@ pub struct TenantSlug(String);
 
 /// Top-level paths (present and planned) that a tenant slug may not take.
 pub const RESERVED_SLUGS: &[&str] = &[
-    "login", "logout", "profile", "api", "static", "healthz", "readyz", "settings", "admin",
-    "assets", "new", "favicon.ico", "robots.txt", "signup", "auth", "help", "docs", "www",
-    "metrics", "status",
+    "login",
+    "logout",
+    "profile",
+    "api",
+    "static",
+    "healthz",
+    "readyz",
+    "settings",
+    "admin",
+    "assets",
+    "new",
+    "favicon.ico",
+    "robots.txt",
+    "signup",
+    "auth",
+    "help",
+    "docs",
+    "www",
+    "metrics",
+    "status",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,8 +52,7 @@ impl TenantSlug {
         let valid = s.starts_with(|c: char| c.is_ascii_lowercase())
             && !s.ends_with('-')
             && !s.contains("--")
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid {
             return Err(SlugError::Charset);
@@ -281,7 +297,10 @@ mod tests {
         assert_eq!(WeekStart::parse("1").map(WeekStart::label), Ok("Monday"));
         assert_eq!(WeekStart::parse("7").map(WeekStart::iso), Ok(7));
         assert!(WeekStart::parse("0").is_err() && WeekStart::parse("x").is_err());
-        assert_eq!(FiscalYearStart::parse("4").map(FiscalYearStart::label), Ok("April"));
+        assert_eq!(
+            FiscalYearStart::parse("4").map(FiscalYearStart::label),
+            Ok("April")
+        );
         assert!(FiscalYearStart::parse("13").is_err());
         assert!(FiscalYearStart::from_month(0).is_err());
     }

@@ -15,7 +15,9 @@ impl FieldErrors {
 
     /// Records `message` for `field` (the first message per field wins).
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
     }
 
     /// Parses `input` with `parse`, recording the error under `field`.

@@ -9,7 +9,9 @@ use almanac_db::audit::{self, NewEvent};
 use almanac_db::migrate::ServingRole;
 use almanac_db::scope::in_tenant_on;
 use almanac_db::{DbError, members, tenants, users};
-use almanac_domain::{DisplayName, Email, NewPassword, Role, TenantId, TenantName, TenantSlug, TimeZone, UserId};
+use almanac_domain::{
+    DisplayName, Email, NewPassword, Role, TenantId, TenantName, TenantSlug, TimeZone, UserId,
+};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
 use sqlx::PgPool;
@@ -27,7 +29,10 @@ impl Resolved {
     pub async fn from_config(config: &Config) -> Result<Self> {
         match &config.database {
             Database::External { owner_url, app_url } => Ok(Self {
-                owner: owner_url.as_deref().map(|u| connect_options(u, "DATABASE_URL")).transpose()?,
+                owner: owner_url
+                    .as_deref()
+                    .map(|u| connect_options(u, "DATABASE_URL"))
+                    .transpose()?,
                 app: app_url
                     .as_deref()
                     .map(|u| connect_options(u, "ALMANAC_APP_DATABASE_URL"))
@@ -41,7 +46,10 @@ impl Resolved {
                 Ok(Self {
                     owner: Some(db.owner_options()),
                     app: Some(db.app_options()),
-                    serving_role: Some(ServingRole { name: embedded::APP_ROLE.to_owned(), password: None }),
+                    serving_role: Some(ServingRole {
+                        name: embedded::APP_ROLE.to_owned(),
+                        password: None,
+                    }),
                     embedded: Some(db),
                 })
             }
@@ -81,7 +89,10 @@ pub async fn create_tenant(pool: &PgPool, slug: &str, name: &str, zone: &str) ->
     let name = TenantName::parse(name).map_err(|e| anyhow!("name: {e}"))?;
     let zone = TimeZone::parse(zone).map_err(|e| anyhow!("--tz {zone:?}: {e}"))?;
     let mut conn = pool.acquire().await?;
-    if tenants::id_by_slug(&mut conn, slug.as_str()).await?.is_some() {
+    if tenants::id_by_slug(&mut conn, slug.as_str())
+        .await?
+        .is_some()
+    {
         bail!("a tenant with the slug {slug} already exists");
     }
     drop(conn);
@@ -123,8 +134,12 @@ pub struct UserSpec<'a> {
 /// (or, when it exists, sets its password) and makes it a member.
 pub async fn upsert_user(pool: &PgPool, spec: UserSpec<'_>) -> Result<UserId> {
     let email = Email::parse(spec.email).map_err(|e| anyhow!("email {:?}: {e}", spec.email))?;
-    let role: Role = spec.role.parse().map_err(|e| anyhow!("--role {:?}: {e}", spec.role))?;
-    let password = NewPassword::parse(spec.password, Some(&email)).map_err(|e| anyhow!("password: {e}"))?;
+    let role: Role = spec
+        .role
+        .parse()
+        .map_err(|e| anyhow!("--role {:?}: {e}", spec.role))?;
+    let password =
+        NewPassword::parse(spec.password, Some(&email)).map_err(|e| anyhow!("password: {e}"))?;
     let name = match spec.display_name {
         Some(n) => DisplayName::parse(n).map_err(|e| anyhow!("name: {e}"))?,
         None => DisplayName::from_email(&email),
@@ -133,7 +148,12 @@ pub async fn upsert_user(pool: &PgPool, spec: UserSpec<'_>) -> Result<UserId> {
     let mut conn = pool.acquire().await?;
     let tenant = tenants::id_by_slug(&mut conn, spec.tenant)
         .await?
-        .with_context(|| format!("no tenant with the slug {:?}; create it with `almanac tenant create`", spec.tenant))?;
+        .with_context(|| {
+            format!(
+                "no tenant with the slug {:?}; create it with `almanac tenant create`",
+                spec.tenant
+            )
+        })?;
     drop(conn);
     let must_change = spec.must_change_password;
     let actor_label = spec.actor_label;
@@ -145,28 +165,39 @@ pub async fn upsert_user(pool: &PgPool, spec: UserSpec<'_>) -> Result<UserId> {
                     user
                 }
                 None => {
-                    users::create(tx, users::NewUser {
-                        id: UserId::new(),
-                        email: &email,
-                        display_name: &name,
-                        password_hash: &hash,
-                        must_change_password: must_change,
-                    })
+                    users::create(
+                        tx,
+                        users::NewUser {
+                            id: UserId::new(),
+                            email: &email,
+                            display_name: &name,
+                            password_hash: &hash,
+                            must_change_password: must_change,
+                        },
+                    )
                     .await?
                 }
             };
             let before = members::upsert(tx, tenant, user, role).await?;
             if before != Some(role) {
-                audit::record(tx, NewEvent {
-                    tenant: Some(tenant),
-                    actor: None,
-                    actor_label,
-                    action: if before.is_some() { "member.role_changed" } else { "member.added" },
-                    entity_type: "membership",
-                    entity_id: user.to_string(),
-                    before: before.map(|r| json!({"email": email.as_str(), "role": r.as_str()})),
-                    after: Some(json!({"email": email.as_str(), "role": role.as_str()})),
-                })
+                audit::record(
+                    tx,
+                    NewEvent {
+                        tenant: Some(tenant),
+                        actor: None,
+                        actor_label,
+                        action: if before.is_some() {
+                            "member.role_changed"
+                        } else {
+                            "member.added"
+                        },
+                        entity_type: "membership",
+                        entity_id: user.to_string(),
+                        before: before
+                            .map(|r| json!({"email": email.as_str(), "role": r.as_str()})),
+                        after: Some(json!({"email": email.as_str(), "role": role.as_str()})),
+                    },
+                )
                 .await?;
             }
             Ok::<_, DbError>(user)

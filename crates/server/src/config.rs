@@ -38,14 +38,17 @@ impl Config {
         let app_url = env("ALMANAC_APP_DATABASE_URL");
         let database = if owner_url.is_none() && app_url.is_none() {
             Database::Embedded {
-                data_dir: PathBuf::from(env("ALMANAC_DATA_DIR").unwrap_or_else(|| "data".to_owned())),
+                data_dir: PathBuf::from(
+                    env("ALMANAC_DATA_DIR").unwrap_or_else(|| "data".to_owned()),
+                ),
             }
         } else {
             Database::External { owner_url, app_url }
         };
         let addr = env("ALMANAC_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let addr = SocketAddr::from_str(&addr)
-            .with_context(|| format!("ALMANAC_ADDR={addr:?} is not an address like 127.0.0.1:8080"))?;
+        let addr = SocketAddr::from_str(&addr).with_context(|| {
+            format!("ALMANAC_ADDR={addr:?} is not an address like 127.0.0.1:8080")
+        })?;
         let secure_cookies = match env("ALMANAC_SECURE_COOKIES").as_deref() {
             None | Some("false" | "0" | "no") => false,
             Some("true" | "1" | "yes") => true,
@@ -57,7 +60,13 @@ impl Config {
             Some(other) => bail!("ALMANAC_LOG_FORMAT={other:?}: use json or pretty"),
         };
         let static_dir = env("ALMANAC_STATIC_DIR").map_or_else(default_static_dir, PathBuf::from);
-        Ok(Self { database, addr, secure_cookies, static_dir, json_logs })
+        Ok(Self {
+            database,
+            addr,
+            secure_cookies,
+            static_dir,
+            json_logs,
+        })
     }
 }
 
@@ -72,7 +81,8 @@ fn default_static_dir() -> PathBuf {
 
 /// Parses a postgres:// URL into connection options.
 pub fn connect_options(url: &str, variable: &str) -> Result<PgConnectOptions> {
-    PgConnectOptions::from_str(url).with_context(|| format!("{variable} is not a valid PostgreSQL URL"))
+    PgConnectOptions::from_str(url)
+        .with_context(|| format!("{variable} is not a valid PostgreSQL URL"))
 }
 
 /// The serving role named by ALMANAC_APP_DATABASE_URL (user and password).
@@ -80,7 +90,9 @@ pub fn serving_role(app_url: &str) -> Result<ServingRole> {
     let parsed = url::Url::parse(app_url).context("ALMANAC_APP_DATABASE_URL is not a valid URL")?;
     let name = percent_decode(parsed.username());
     if name.is_empty() {
-        bail!("ALMANAC_APP_DATABASE_URL must name its user, e.g. postgres://almanac_app:secret@host/almanac");
+        bail!(
+            "ALMANAC_APP_DATABASE_URL must name its user, e.g. postgres://almanac_app:secret@host/almanac"
+        );
     }
     Ok(ServingRole {
         name,
@@ -89,7 +101,9 @@ pub fn serving_role(app_url: &str) -> Result<ServingRole> {
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]

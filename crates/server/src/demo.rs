@@ -23,7 +23,12 @@ pub const USERS: [(&str, &str, &str, &str); 6] = [
     ("cab@acme.test", "Cora Cab", "acme", "approver"),
     ("qa@acme.test", "Quinn QA", "acme", "approver"),
     ("exec@acme.test", "Evan Exec", "acme", "viewer"),
-    ("rm@globex.test", "Greta Release", "globex", "release_manager"),
+    (
+        "rm@globex.test",
+        "Greta Release",
+        "globex",
+        "release_manager",
+    ),
 ];
 
 pub async fn load(pool: &PgPool) -> Result<()> {
@@ -47,15 +52,18 @@ pub async fn load(pool: &PgPool) -> Result<()> {
         }
     }
     for (email, name, tenant, role) in USERS {
-        upsert_user(pool, UserSpec {
-            email,
-            display_name: Some(name),
-            password: PASSWORD,
-            tenant,
-            role,
-            must_change_password: false,
-            actor_label: "demo",
-        })
+        upsert_user(
+            pool,
+            UserSpec {
+                email,
+                display_name: Some(name),
+                password: PASSWORD,
+                tenant,
+                role,
+                must_change_password: false,
+                actor_label: "demo",
+            },
+        )
         .await?;
     }
     Ok(())

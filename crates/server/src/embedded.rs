@@ -61,7 +61,10 @@ impl Embedded {
                      and a directory under /root is private); keeping the database in the fallback directory"
                 );
                 std::fs::create_dir_all(&fallback)?;
-                std::fs::set_permissions("/var/lib/almanac", std::fs::Permissions::from_mode(0o755))?;
+                std::fs::set_permissions(
+                    "/var/lib/almanac",
+                    std::fs::Permissions::from_mode(0o755),
+                )?;
                 data_dir = fallback;
             }
             Some(user)
@@ -70,7 +73,12 @@ impl Embedded {
         };
         let cluster_dir = data_dir.join("postgres");
         let mut socket_dir = data_dir.join("run");
-        if socket_dir.join(format!(".s.PGSQL.{PORT}")).as_os_str().len() > MAX_SOCKET_PATH {
+        if socket_dir
+            .join(format!(".s.PGSQL.{PORT}"))
+            .as_os_str()
+            .len()
+            > MAX_SOCKET_PATH
+        {
             socket_dir = std::env::temp_dir().join(format!("almanac-{}", short_hash(&data_dir)));
         }
         Ok(Self {
@@ -90,14 +98,19 @@ impl Embedded {
         if !self.cluster_dir.join("PG_VERSION").exists() {
             let started = std::time::Instant::now();
             tracing::info!(dir = %self.cluster_dir.display(), "initialising the embedded PostgreSQL cluster");
-            self.run("initdb", &[
-                "-D", &self.cluster_dir.to_string_lossy(),
-                "-U", OWNER_ROLE,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-locale",
-                "--no-instructions",
-            ])
+            self.run(
+                "initdb",
+                &[
+                    "-D",
+                    &self.cluster_dir.to_string_lossy(),
+                    "-U",
+                    OWNER_ROLE,
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                    "--no-instructions",
+                ],
+            )
             .await?;
             std::fs::write(
                 self.cluster_dir.join("postgresql.conf"),
@@ -106,7 +119,10 @@ impl Embedded {
                     std::fs::read_to_string(self.cluster_dir.join("postgresql.conf"))?
                 ),
             )?;
-            tracing::info!(elapsed_ms = started.elapsed().as_millis(), "cluster initialised");
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis(),
+                "cluster initialised"
+            );
         }
         // Rewritten every start: the socket directory may move with the data dir.
         self.write_owned(
@@ -121,14 +137,24 @@ impl Embedded {
         if self.is_running().await {
             tracing::info!("the embedded PostgreSQL is already running; using it");
         } else {
-            self.run("pg_ctl", &[
-                "-D", &self.cluster_dir.to_string_lossy(),
-                "-l", &self.log_file.to_string_lossy(),
-                "-w", "-t", "60", "-s",
-                "start",
-            ])
+            self.run(
+                "pg_ctl",
+                &[
+                    "-D",
+                    &self.cluster_dir.to_string_lossy(),
+                    "-l",
+                    &self.log_file.to_string_lossy(),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-s",
+                    "start",
+                ],
+            )
             .await
-            .with_context(|| format!("PostgreSQL did not start; see {}", self.log_file.display()))?;
+            .with_context(|| {
+                format!("PostgreSQL did not start; see {}", self.log_file.display())
+            })?;
             self.started_here = true;
         }
         self.create_database().await
@@ -140,7 +166,18 @@ impl Embedded {
             return;
         }
         match self
-            .run("pg_ctl", &["-D", &self.cluster_dir.to_string_lossy(), "-m", "fast", "-s", "-w", "stop"])
+            .run(
+                "pg_ctl",
+                &[
+                    "-D",
+                    &self.cluster_dir.to_string_lossy(),
+                    "-m",
+                    "fast",
+                    "-s",
+                    "-w",
+                    "stop",
+                ],
+            )
             .await
         {
             Ok(()) => tracing::info!("stopped the embedded PostgreSQL"),
@@ -195,10 +232,13 @@ impl Embedded {
     }
 
     async fn is_running(&self) -> bool {
-        self.command("pg_ctl", &["-D", &self.cluster_dir.to_string_lossy(), "status"])
-            .output()
-            .await
-            .is_ok_and(|o| o.status.success())
+        self.command(
+            "pg_ctl",
+            &["-D", &self.cluster_dir.to_string_lossy(), "status"],
+        )
+        .output()
+        .await
+        .is_ok_and(|o| o.status.success())
     }
 
     fn command(&self, program: &str, args: &[&str]) -> Command {
@@ -235,12 +275,15 @@ impl Embedded {
     async fn create_database(&self) -> Result<()> {
         use sqlx::Connection;
         let mut conn = connect_retrying(self.options(OWNER_ROLE).database("postgres")).await?;
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(DATABASE)
-            .fetch_one(&mut conn)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(DATABASE)
+                .fetch_one(&mut conn)
+                .await?;
         if !exists {
-            sqlx::raw_sql(&format!("CREATE DATABASE {DATABASE}")).execute(&mut conn).await?;
+            sqlx::raw_sql(&format!("CREATE DATABASE {DATABASE}"))
+                .execute(&mut conn)
+                .await?;
         }
         conn.close().await?;
         Ok(())
@@ -265,7 +308,10 @@ async fn connect_retrying(options: PgConnectOptions) -> Result<sqlx::PgConnectio
 /// layout, common macOS and RHEL locations, then PATH.
 fn find_bin_dir() -> Result<PathBuf> {
     let has_initdb = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Ok(out) = std::process::Command::new("pg_config").arg("--bindir").output() {
+    if let Ok(out) = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+    {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if out.status.success() && has_initdb(&dir) {
             return Ok(dir);
@@ -285,10 +331,15 @@ fn find_bin_dir() -> Result<PathBuf> {
     if let Some((_, dir)) = debian.pop() {
         return Ok(dir);
     }
-    let mut candidates: Vec<PathBuf> = ["/opt/homebrew/bin", "/usr/local/bin", "/usr/pgsql-16/bin", "/usr/pgsql-15/bin"]
-        .iter()
-        .map(PathBuf::from)
-        .collect();
+    let mut candidates: Vec<PathBuf> = [
+        "/opt/homebrew/bin",
+        "/usr/local/bin",
+        "/usr/pgsql-16/bin",
+        "/usr/pgsql-15/bin",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
     if let Some(path) = std::env::var_os("PATH") {
         candidates.extend(std::env::split_paths(&path));
     }
@@ -319,7 +370,18 @@ fn sanitize(path: &Path) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    format!("{}-{}", s.trim_matches('-').chars().rev().take(40).collect::<String>().chars().rev().collect::<String>(), short_hash(path))
+    format!(
+        "{}-{}",
+        s.trim_matches('-')
+            .chars()
+            .rev()
+            .take(40)
+            .collect::<String>()
+            .chars()
+            .rev()
+            .collect::<String>(),
+        short_hash(path)
+    )
 }
 
 fn short_hash(path: &Path) -> String {
@@ -342,6 +404,9 @@ mod tests {
         assert_eq!(short_hash(p), short_hash(p));
         assert_ne!(short_hash(p), short_hash(Path::new("/root/other/data")));
         let s = sanitize(p);
-        assert!(s.len() <= 50 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{s}");
+        assert!(
+            s.len() <= 50 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{s}"
+        );
     }
 }

@@ -93,12 +93,22 @@ async fn main() -> Result<()> {
         Command::Demo => {
             with_database(&config, |pool| async move {
                 almanac::demo::load(&pool).await?;
-                println!("Demo data ready: sign in with any demo login and the password `{}`.", almanac::demo::PASSWORD);
+                println!(
+                    "Demo data ready: sign in with any demo login and the password `{}`.",
+                    almanac::demo::PASSWORD
+                );
                 Ok(())
             })
             .await
         }
-        Command::Tenant { command: TenantCommand::Create { slug, name, time_zone } } => {
+        Command::Tenant {
+            command:
+                TenantCommand::Create {
+                    slug,
+                    name,
+                    time_zone,
+                },
+        } => {
             with_database(&config, |pool| async move {
                 let id = create_tenant(&pool, &slug, &name, &time_zone).await?;
                 println!("Created tenant {slug} ({id}).");
@@ -106,22 +116,34 @@ async fn main() -> Result<()> {
             })
             .await
         }
-        Command::User { command: UserCommand::Create { email, tenant, role, name, one_time } } => {
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    tenant,
+                    role,
+                    name,
+                    one_time,
+                },
+        } => {
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)
                 .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']).to_owned();
             with_database(&config, |pool| async move {
-                let id = upsert_user(&pool, UserSpec {
-                    email: &email,
-                    display_name: name.as_deref(),
-                    password: &password,
-                    tenant: &tenant,
-                    role: &role,
-                    must_change_password: one_time,
-                    actor_label: "cli",
-                })
+                let id = upsert_user(
+                    &pool,
+                    UserSpec {
+                        email: &email,
+                        display_name: name.as_deref(),
+                        password: &password,
+                        tenant: &tenant,
+                        role: &role,
+                        must_change_password: one_time,
+                        actor_label: "cli",
+                    },
+                )
                 .await?;
                 println!("{email} ({id}) is {role} of {tenant}.");
                 Ok(())

@@ -40,15 +40,23 @@ pub async fn run(config: Config, addr: Option<SocketAddr>) -> Result<()> {
     result
 }
 
-async fn serve(config: &Config, resolved: &Resolved, addr: SocketAddr, started: std::time::Instant) -> Result<()> {
+async fn serve(
+    config: &Config,
+    resolved: &Resolved,
+    addr: SocketAddr,
+    started: std::time::Instant,
+) -> Result<()> {
     let app_options = resolved.app.clone().context(
         "ALMANAC_APP_DATABASE_URL is not set: the server's pool must log in as its own role, \
          which cannot bypass row-level security (`almanac migrate` creates it)",
     )?;
-    let state = prepare(app_options, WebConfig {
-        secure_cookies: config.secure_cookies,
-        static_dir: config.static_dir.clone(),
-    })
+    let state = prepare(
+        app_options,
+        WebConfig {
+            secure_cookies: config.secure_cookies,
+            static_dir: config.static_dir.clone(),
+        },
+    )
     .await?;
     spawn_session_sweeper(state.clone());
     let listener = tokio::net::TcpListener::bind(addr)
@@ -59,9 +67,12 @@ async fn serve(config: &Config, resolved: &Resolved, addr: SocketAddr, started: 
         startup_ms = started.elapsed().as_millis(),
         "Almanac is listening"
     );
-    axum::serve(listener, build_app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        build_app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("server stopped");
     Ok(())
 }

@@ -66,7 +66,12 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A Set-Cookie value with the app's attributes (HttpOnly, SameSite=Lax,
 /// Path=/, Secure when configured). `max_age_days = 0` deletes the cookie.
 #[must_use]
-pub fn set_cookie(name: &'static str, value: &str, secure: bool, max_age_days: Option<i64>) -> String {
+pub fn set_cookie(
+    name: &'static str,
+    value: &str,
+    secure: bool,
+    max_age_days: Option<i64>,
+) -> String {
     let mut c = Cookie::build((name, value.to_owned()))
         .path("/")
         .http_only(true)
@@ -104,7 +109,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             .extensions
             .get::<RequestFacts>()
             .cloned()
-            .ok_or_else(|| AppError::internal("request facts missing: csrf middleware not installed"))?;
+            .ok_or_else(|| {
+                AppError::internal("request facts missing: csrf middleware not installed")
+            })?;
         Ok(Self {
             session: cookie_value(&parts.headers, SESSION_COOKIE),
             csrf: facts.csrf,
@@ -128,7 +135,9 @@ impl Ctx {
     ) -> Result<(Visit, T), AppError>
     where
         T: Send + 'static,
-        F: for<'t> FnOnce(&'t mut Tx, &'t Visit) -> BoxFuture<'t, Result<T, AppError>> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx, &'t Visit) -> BoxFuture<'t, Result<T, AppError>>
+            + Send
+            + 'static,
     {
         self.enter_with(state, slug, false, work).await
     }
@@ -144,10 +153,14 @@ impl Ctx {
     ) -> Result<(Visit, T), AppError>
     where
         T: Send + 'static,
-        F: for<'t> FnOnce(&'t mut Tx, &'t Visit) -> BoxFuture<'t, Result<T, AppError>> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx, &'t Visit) -> BoxFuture<'t, Result<T, AppError>>
+            + Send
+            + 'static,
     {
         let Some(token) = &self.session else {
-            return Err(AppError::Unauthenticated { next: self.path_and_query.clone() });
+            return Err(AppError::Unauthenticated {
+                next: self.path_and_query.clone(),
+            });
         };
         let entry = Entry {
             token_hash: token_hash(token),
@@ -155,9 +168,9 @@ impl Ctx {
             allow_pending_password,
         };
         state.db.enter(entry, work).await.map_err(|e| match e {
-            AppError::Unauthenticated { .. } => {
-                AppError::Unauthenticated { next: self.path_and_query.clone() }
-            }
+            AppError::Unauthenticated { .. } => AppError::Unauthenticated {
+                next: self.path_and_query.clone(),
+            },
             other => other,
         })
     }
@@ -191,9 +204,14 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             axum::http::header::COOKIE,
-            "other=1; almanac_session=abc-DEF_123".parse().expect("header"),
+            "other=1; almanac_session=abc-DEF_123"
+                .parse()
+                .expect("header"),
         );
-        assert_eq!(cookie_value(&headers, SESSION_COOKIE).as_deref(), Some("abc-DEF_123"));
+        assert_eq!(
+            cookie_value(&headers, SESSION_COOKIE).as_deref(),
+            Some("abc-DEF_123")
+        );
         assert_eq!(cookie_value(&headers, ANON_COOKIE), None);
         let set = set_cookie(SESSION_COOKIE, "v", true, None);
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Secure"));

@@ -49,7 +49,9 @@ impl AppError {
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unauthenticated => Self::Unauthenticated { next: "/".to_owned() },
+            DbError::Unauthenticated => Self::Unauthenticated {
+                next: "/".to_owned(),
+            },
             DbError::NotFound => Self::NotFound,
             DbError::PasswordChangeRequired => Self::PasswordChangeRequired,
             DbError::StaleVersion => Self::Conflict,
@@ -131,9 +133,11 @@ impl IntoResponse for AppError {
 
 fn error_response(status: StatusCode, heading: &'static str, message: String) -> Response {
     let mut response = status.into_response();
-    response
-        .extensions_mut()
-        .insert(ErrorBody { status, heading, message });
+    response.extensions_mut().insert(ErrorBody {
+        status,
+        heading,
+        message,
+    });
     response
 }
 

@@ -25,17 +25,26 @@ pub struct Flash {
 impl Flash {
     #[must_use]
     pub fn success(message: impl Into<String>) -> Self {
-        Self { kind: "success", message: message.into() }
+        Self {
+            kind: "success",
+            message: message.into(),
+        }
     }
 
     #[must_use]
     pub fn error(message: impl Into<String>) -> Self {
-        Self { kind: "error", message: message.into() }
+        Self {
+            kind: "error",
+            message: message.into(),
+        }
     }
 
     #[must_use]
     pub fn info(message: impl Into<String>) -> Self {
-        Self { kind: "info", message: message.into() }
+        Self {
+            kind: "info",
+            message: message.into(),
+        }
     }
 }
 
@@ -55,7 +64,12 @@ impl Layout {
     /// The layout of a page for a signed-in visitor. Times are shown in the
     /// person's zone, else the tenant's, else UTC.
     #[must_use]
-    pub fn signed_in(ctx: &Ctx, visit: &Visit, title: impl Into<String>, section: &'static str) -> Self {
+    pub fn signed_in(
+        ctx: &Ctx,
+        visit: &Visit,
+        title: impl Into<String>,
+        section: &'static str,
+    ) -> Self {
         let zone = crate::handlers::viewer_zone(visit).to_owned();
         Self {
             title: title.into(),
@@ -70,13 +84,19 @@ impl Layout {
             tenants: visit
                 .memberships
                 .iter()
-                .map(|(slug, name)| NavTenant { slug: slug.clone(), name: name.clone() })
+                .map(|(slug, name)| NavTenant {
+                    slug: slug.clone(),
+                    name: name.clone(),
+                })
                 .collect(),
             section,
             csrf: ctx.csrf.clone(),
             flash: ctx.flash.clone(),
             zone,
-            is_owner: visit.tenant.as_ref().is_some_and(|t| t.role.can_administer()),
+            is_owner: visit
+                .tenant
+                .as_ref()
+                .is_some_and(|t| t.role.can_administer()),
         }
     }
 

@@ -45,7 +45,10 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
     let flash = cookie_value(headers, FLASH_COOKIE).and_then(|v| decode_flash(&v));
     let had_flash = flash.is_some();
 
-    let is_unsafe = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let is_unsafe = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     let mut request = request;
     if is_unsafe && !request.headers().contains_key(header::AUTHORIZATION) {
         if !same_origin(request.headers()) {
@@ -64,15 +67,24 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
         request = checked;
     }
 
-    request.extensions_mut().insert(RequestFacts { csrf: expected, flash });
+    request.extensions_mut().insert(RequestFacts {
+        csrf: expected,
+        flash,
+    });
     let mut response = next.run(request).await;
     let secure = state.config.secure_cookies;
     if let Some(token) = new_anon {
-        append_cookie(&mut response, &set_cookie(ANON_COOKIE, &token, secure, None));
+        append_cookie(
+            &mut response,
+            &set_cookie(ANON_COOKIE, &token, secure, None),
+        );
     }
     // A flash is shown once: drop it with the first page that rendered it.
     if had_flash && !response.headers().contains_key(header::LOCATION) {
-        append_cookie(&mut response, &set_cookie(FLASH_COOKIE, "", secure, Some(0)));
+        append_cookie(
+            &mut response,
+            &set_cookie(FLASH_COOKIE, "", secure, Some(0)),
+        );
     }
     response
 }
@@ -80,7 +92,11 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
 /// Reads the token from the header or the form body, giving the request back
 /// with its body intact.
 async fn check_token(request: Request, expected: &str) -> Result<(Request, bool), Response> {
-    if let Some(token) = request.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+    if let Some(token) = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
         let ok = token_eq(token, expected);
         return Ok((request, ok));
     }
@@ -93,7 +109,10 @@ async fn check_token(request: Request, expected: &str) -> Result<(Request, bool)
         return Ok((request, false));
     }
     let (parts, body) = request.into_parts();
-    let bytes = match http_body_util::Limited::new(body, MAX_FORM_BYTES).collect().await {
+    let bytes = match http_body_util::Limited::new(body, MAX_FORM_BYTES)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             return Err(AppError::BadRequest("The form is too large.".to_owned()).into_response());
@@ -111,10 +130,10 @@ fn token_eq(given: &str, expected: &str) -> bool {
 
 /// Browsers say where a request comes from; refuse anything cross-site.
 fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
     }
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
@@ -169,8 +188,14 @@ mod tests {
     fn same_origin_rules() {
         let cases = [
             (vec![], true),
-            (vec![("host", "app.test"), ("origin", "https://app.test")], true),
-            (vec![("host", "app.test"), ("origin", "https://evil.test")], false),
+            (
+                vec![("host", "app.test"), ("origin", "https://app.test")],
+                true,
+            ),
+            (
+                vec![("host", "app.test"), ("origin", "https://evil.test")],
+                false,
+            ),
             (vec![("host", "app.test"), ("origin", "null")], false),
             (vec![("sec-fetch-site", "same-origin")], true),
             (vec![("sec-fetch-site", "none")], true),
@@ -185,9 +210,18 @@ mod tests {
     #[test]
     fn flash_round_trips_and_rejects_unknown_kinds() {
         let cookie = flash_cookie(&Flash::success("Saved: all good"), false);
-        let value = cookie.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v);
+        let value = cookie
+            .split(';')
+            .next()
+            .and_then(|kv| kv.split_once('='))
+            .map(|(_, v)| v);
         let decoded = value
-            .map(|v| cookie::Cookie::parse_encoded(format!("x={v}")).expect("cookie").value().to_owned())
+            .map(|v| {
+                cookie::Cookie::parse_encoded(format!("x={v}"))
+                    .expect("cookie")
+                    .value()
+                    .to_owned()
+            })
             .and_then(|v| decode_flash(&v));
         assert_eq!(decoded, Some(Flash::success("Saved: all good")));
         assert_eq!(decode_flash("evil:<script>"), None);

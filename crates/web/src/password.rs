@@ -38,7 +38,11 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
         let ok = PasswordHash::new(&hash)
-            .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                hasher()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && known
     })
@@ -61,7 +65,9 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_use_argon2id() {
-        let hash = hash_password("correct horse battery".into()).await.expect("hash");
+        let hash = hash_password("correct horse battery".into())
+            .await
+            .expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await);
         assert!(!verify_password("wrong horse battery".into(), Some(hash)).await);

@@ -11,7 +11,9 @@ use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -35,20 +37,38 @@ pub fn build_app(state: AppState) -> Router {
         .route("/", get(account::home))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
-        .route("/profile", get(account::profile).post(account::save_profile))
-        .route("/profile/password", get(account::password_form).post(account::change_password))
+        .route(
+            "/profile",
+            get(account::profile).post(account::save_profile),
+        )
+        .route(
+            "/profile/password",
+            get(account::password_form).post(account::change_password),
+        )
         .route("/{tenant}", get(dashboard::redirect_to_slash))
         .route("/{tenant}/", get(dashboard::show))
-        .route("/{tenant}/settings", get(settings::show).post(settings::save))
-        .route("/{tenant}/settings/members", get(members::list).post(members::add))
-        .route("/{tenant}/settings/members/{user}/role", post(members::change_role))
+        .route(
+            "/{tenant}/settings",
+            get(settings::show).post(settings::save),
+        )
+        .route(
+            "/{tenant}/settings/members",
+            get(members::list).post(members::add),
+        )
+        .route(
+            "/{tenant}/settings/members/{user}/role",
+            post(members::change_role),
+        )
         .route(
             "/{tenant}/settings/members/{user}/remove",
             get(members::confirm_remove).post(members::remove),
         )
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::csrf));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::csrf,
+        ));
 
     Router::new()
         .merge(pages)

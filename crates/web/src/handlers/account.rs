@@ -30,7 +30,10 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
     if let [(slug, _)] = visit.memberships.as_slice() {
         return Ok(Redirect::to(&format!("/{slug}/")).into_response());
     }
-    Ok(HomePage { layout: Layout::signed_in(&ctx, &visit, "Your organisations", "home") }.into_response())
+    Ok(HomePage {
+        layout: Layout::signed_in(&ctx, &visit, "Your organisations", "home"),
+    }
+    .into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -56,7 +59,10 @@ pub async fn profile(State(state): State<AppState>, ctx: Ctx) -> Result<ProfileP
         layout: Layout::signed_in(&ctx, &visit, "Your profile", "profile"),
         email: profile.email,
         display_name: profile.display_name,
-        zones: zone_options(profile.time_zone.as_deref().unwrap_or(""), Some("Use my organisation's time zone")),
+        zones: zone_options(
+            profile.time_zone.as_deref().unwrap_or(""),
+            Some("Use my organisation's time zone"),
+        ),
         version: profile.version,
         errors: FieldErrors::new(),
         stale: false,
@@ -83,7 +89,9 @@ pub async fn save_profile(
     let zone = if form.time_zone.is_empty() {
         Some(None)
     } else {
-        errors.check("time_zone", TimeZone::parse(&form.time_zone)).map(Some)
+        errors
+            .check("time_zone", TimeZone::parse(&form.time_zone))
+            .map(Some)
     };
     let (visit, outcome) = ctx
         .enter(&state, None, move |tx, visit| {
@@ -112,7 +120,11 @@ pub async fn save_profile(
         })
         .await?;
     match outcome {
-        Ok(()) => Ok(redirect_with_flash(&state, "/profile", &Flash::success("Your profile was saved."))),
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            "/profile",
+            &Flash::success("Your profile was saved."),
+        )),
         Err((errors, stale)) => {
             // Stale: show the current record with the person's input kept.
             let current = if stale {
@@ -126,7 +138,11 @@ pub async fn save_profile(
             } else {
                 None
             };
-            let status = if stale { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = if stale {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
             Ok(with_status(
                 status,
                 ProfilePage {
@@ -151,7 +167,10 @@ pub struct PasswordPage {
     errors: FieldErrors,
 }
 
-pub async fn password_form(State(state): State<AppState>, ctx: Ctx) -> Result<PasswordPage, AppError> {
+pub async fn password_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> Result<PasswordPage, AppError> {
     let visit = ctx
         .enter_with(&state, None, true, |_, _| Box::pin(async { Ok(()) }))
         .await?
@@ -213,16 +232,19 @@ pub async fn change_password(
             users::set_password(tx, visit.user.id, &new_hash, false).await?;
             // Other browsers signed in as this person are signed out.
             sessions::delete_for_user(tx, visit.user.id, keep.as_deref()).await?;
-            audit::record(tx, NewEvent {
-                tenant: None,
-                actor: Some(visit.user.id),
-                actor_label: &visit.user.email,
-                action: "password.changed",
-                entity_type: "user",
-                entity_id: visit.user.id.to_string(),
-                before: None,
-                after: None,
-            })
+            audit::record(
+                tx,
+                NewEvent {
+                    tenant: None,
+                    actor: Some(visit.user.id),
+                    actor_label: &visit.user.email,
+                    action: "password.changed",
+                    entity_type: "user",
+                    entity_id: visit.user.id.to_string(),
+                    before: None,
+                    after: None,
+                },
+            )
             .await?;
             Ok(())
         })

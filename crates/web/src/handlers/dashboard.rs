@@ -59,12 +59,16 @@ pub async fn show(
         can_plan: tenant.role.can_plan(),
         tenant_zone: tenant.time_zone.clone(),
         week_start: WEEKDAY_NAMES[usize::try_from(tenant.week_start - 1).unwrap_or(0) % 7],
-        fiscal_year_start: MONTH_NAMES[usize::try_from(tenant.fiscal_year_start - 1).unwrap_or(0) % 12],
+        fiscal_year_start: MONTH_NAMES
+            [usize::try_from(tenant.fiscal_year_start - 1).unwrap_or(0) % 12],
         member_count,
         activity: activity
             .into_iter()
             .map(|e| ActivityRow {
-                at: almanac_domain::time::local_datetime(e.at, crate::handlers::viewer_zone(&visit)),
+                at: almanac_domain::time::local_datetime(
+                    e.at,
+                    crate::handlers::viewer_zone(&visit),
+                ),
                 actor: e.actor_label,
                 action: e.action.replace(['.', '_'], " "),
                 entity: describe(e.after.as_ref().or(e.before.as_ref())),

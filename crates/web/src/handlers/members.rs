@@ -50,7 +50,13 @@ pub struct MemberRow {
 fn role_options(selected: Option<Role>) -> Vec<(String, String, bool)> {
     Role::ALL
         .into_iter()
-        .map(|r| (r.as_str().to_owned(), r.label().to_owned(), Some(r) == selected))
+        .map(|r| {
+            (
+                r.as_str().to_owned(),
+                r.label().to_owned(),
+                Some(r) == selected,
+            )
+        })
         .collect()
 }
 
@@ -89,7 +95,9 @@ pub async fn list(
     Path(slug): Path<String>,
 ) -> Result<MembersPage, AppError> {
     let (visit, list) = ctx
-        .enter(&state, Some(&slug), |tx, visit| Box::pin(owner_list(tx, visit)))
+        .enter(&state, Some(&slug), |tx, visit| {
+            Box::pin(owner_list(tx, visit))
+        })
         .await?;
     page(&ctx, &visit, list)
 }
@@ -146,39 +154,50 @@ pub async fn add(
             Box::pin(async move {
                 let list = owner_list(tx, visit).await?;
                 let tenant = visit.tenant()?;
-                let (Some(email), Some(role), Some(name), true) = (email, role, name, errors.is_empty()) else {
+                let (Some(email), Some(role), Some(name), true) =
+                    (email, role, name, errors.is_empty())
+                else {
                     return Ok((Added::Invalid(errors), list));
                 };
                 if list.iter().any(|m| m.email == email.as_str()) {
                     let mut errors = FieldErrors::new();
-                    errors.add("email", "this person is already a member; change their role in the list");
+                    errors.add(
+                        "email",
+                        "this person is already a member; change their role in the list",
+                    );
                     return Ok((Added::Invalid(errors), list));
                 }
                 let (user, outcome) = match users::find_by_email(tx, &email).await? {
                     Some(user) => (user, Added::Existing(email.to_string())),
                     None => {
-                        let user = users::create(tx, NewUser {
-                            id: UserId::new(),
-                            email: &email,
-                            display_name: &name,
-                            password_hash: &password_hash,
-                            must_change_password: true,
-                        })
+                        let user = users::create(
+                            tx,
+                            NewUser {
+                                id: UserId::new(),
+                                email: &email,
+                                display_name: &name,
+                                password_hash: &password_hash,
+                                must_change_password: true,
+                            },
+                        )
                         .await?;
                         (user, Added::New(email.to_string()))
                     }
                 };
                 members::upsert(tx, tenant.id, user, role).await?;
-                audit::record(tx, NewEvent {
-                    tenant: Some(tenant.id),
-                    actor: Some(visit.user.id),
-                    actor_label: &visit.user.email,
-                    action: "member.added",
-                    entity_type: "membership",
-                    entity_id: user.to_string(),
-                    before: None,
-                    after: Some(json!({"email": email.as_str(), "role": role.as_str()})),
-                })
+                audit::record(
+                    tx,
+                    NewEvent {
+                        tenant: Some(tenant.id),
+                        actor: Some(visit.user.id),
+                        actor_label: &visit.user.email,
+                        action: "member.added",
+                        entity_type: "membership",
+                        entity_id: user.to_string(),
+                        before: None,
+                        after: Some(json!({"email": email.as_str(), "role": role.as_str()})),
+                    },
+                )
                 .await?;
                 let list = members::list(tx, tenant.id).await?;
                 Ok((outcome, list))
@@ -233,9 +252,15 @@ pub async fn change_role(
                 let tenant = visit.tenant()?;
                 require(tenant, Role::can_administer, ADMINISTER)?;
                 let owners = members::lock_owner_count(tx, tenant.id).await?;
-                let member = members::get(tx, tenant.id, user).await?.ok_or(AppError::NotFound)?;
+                let member = members::get(tx, tenant.id, user)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
                 if member.role == role {
-                    return Ok(Flash::info(format!("{} already is {}.", member.display_name, role.label())));
+                    return Ok(Flash::info(format!(
+                        "{} already is {}.",
+                        member.display_name,
+                        role.label()
+                    )));
                 }
                 if member.role == Role::Owner && owners <= 1 {
                     return Ok(Flash::error(
@@ -243,22 +268,33 @@ pub async fn change_role(
                     ));
                 }
                 members::upsert(tx, tenant.id, user, role).await?;
-                audit::record(tx, NewEvent {
-                    tenant: Some(tenant.id),
-                    actor: Some(visit.user.id),
-                    actor_label: &visit.user.email,
-                    action: "member.role_changed",
-                    entity_type: "membership",
-                    entity_id: user.to_string(),
-                    before: Some(json!({"email": member.email, "role": member.role.as_str()})),
-                    after: Some(json!({"email": member.email, "role": role.as_str()})),
-                })
+                audit::record(
+                    tx,
+                    NewEvent {
+                        tenant: Some(tenant.id),
+                        actor: Some(visit.user.id),
+                        actor_label: &visit.user.email,
+                        action: "member.role_changed",
+                        entity_type: "membership",
+                        entity_id: user.to_string(),
+                        before: Some(json!({"email": member.email, "role": member.role.as_str()})),
+                        after: Some(json!({"email": member.email, "role": role.as_str()})),
+                    },
+                )
                 .await?;
-                Ok(Flash::success(format!("{} is now {}.", member.display_name, role.label())))
+                Ok(Flash::success(format!(
+                    "{} is now {}.",
+                    member.display_name,
+                    role.label()
+                )))
             })
         })
         .await?;
-    Ok(redirect_with_flash(&state, &format!("/{slug}/settings/members"), &message))
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/{slug}/settings/members"),
+        &message,
+    ))
 }
 
 #[derive(Template, WebTemplate)]
@@ -280,7 +316,9 @@ pub async fn confirm_remove(
             Box::pin(async move {
                 let tenant = visit.tenant()?;
                 require(tenant, Role::can_administer, ADMINISTER)?;
-                members::get(tx, tenant.id, UserId(user)).await?.ok_or(AppError::NotFound)
+                members::get(tx, tenant.id, UserId(user))
+                    .await?
+                    .ok_or(AppError::NotFound)
             })
         })
         .await?;
@@ -304,7 +342,9 @@ pub async fn remove(
                 let tenant = visit.tenant()?;
                 require(tenant, Role::can_administer, ADMINISTER)?;
                 let owners = members::lock_owner_count(tx, tenant.id).await?;
-                let member = members::get(tx, tenant.id, user).await?.ok_or(AppError::NotFound)?;
+                let member = members::get(tx, tenant.id, user)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
                 if member.role == Role::Owner && owners <= 1 {
                     return Ok(Flash::error(
                         "The last owner cannot be removed: make someone else owner first.",
@@ -313,22 +353,32 @@ pub async fn remove(
                 members::remove(tx, tenant.id, user).await?;
                 // Their sessions end now, wherever they are signed in.
                 let ended = sessions::delete_for_user(tx, user, None).await?;
-                audit::record(tx, NewEvent {
-                    tenant: Some(tenant.id),
-                    actor: Some(visit.user.id),
-                    actor_label: &visit.user.email,
-                    action: "member.removed",
-                    entity_type: "membership",
-                    entity_id: user.to_string(),
-                    before: Some(json!({"email": member.email, "role": member.role.as_str()})),
-                    after: Some(json!({"sessions_ended": ended})),
-                })
+                audit::record(
+                    tx,
+                    NewEvent {
+                        tenant: Some(tenant.id),
+                        actor: Some(visit.user.id),
+                        actor_label: &visit.user.email,
+                        action: "member.removed",
+                        entity_type: "membership",
+                        entity_id: user.to_string(),
+                        before: Some(json!({"email": member.email, "role": member.role.as_str()})),
+                        after: Some(json!({"sessions_ended": ended})),
+                    },
+                )
                 .await?;
-                Ok(Flash::success(format!("{} was removed from the organisation.", member.display_name)))
+                Ok(Flash::success(format!(
+                    "{} was removed from the organisation.",
+                    member.display_name
+                )))
             })
         })
         .await?;
-    Ok(redirect_with_flash(&state, &format!("/{slug}/settings/members"), &message))
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/{slug}/settings/members"),
+        &message,
+    ))
 }
 
 #[cfg(test)]

@@ -155,7 +155,12 @@ pub async fn login(
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
     if let Some(token) = &ctx.session {
-        let mut conn = state.db.pool().acquire().await.map_err(almanac_db::DbError::from)?;
+        let mut conn = state
+            .db
+            .pool()
+            .acquire()
+            .await
+            .map_err(almanac_db::DbError::from)?;
         sessions::delete(&mut conn, &token_hash(token)).await?;
     }
     let mut response = crate::handlers::redirect_with_flash(

@@ -68,27 +68,44 @@ impl SettingsForm {
         let name = e.check("name", TenantName::parse(&self.name));
         let time_zone = e.check("time_zone", TimeZone::parse(&self.time_zone));
         let week_start = e.check("week_start", WeekStart::parse(&self.week_start));
-        let fiscal = e.check("fiscal_year_start", FiscalYearStart::parse(&self.fiscal_year_start));
+        let fiscal = e.check(
+            "fiscal_year_start",
+            FiscalYearStart::parse(&self.fiscal_year_start),
+        );
         match (name, time_zone, week_start, fiscal) {
-            (Some(name), Some(time_zone), Some(week_start), Some(fiscal_year_start)) => Ok(Settings {
-                name,
-                time_zone,
-                week_start,
-                fiscal_year_start,
-                allow_self_approval: self.allow_self_approval,
-            }),
+            (Some(name), Some(time_zone), Some(week_start), Some(fiscal_year_start)) => {
+                Ok(Settings {
+                    name,
+                    time_zone,
+                    week_start,
+                    fiscal_year_start,
+                    allow_self_approval: self.allow_self_approval,
+                })
+            }
             _ => Err(e),
         }
     }
 }
 
-fn page(ctx: &Ctx, visit: &Visit, form: &SettingsForm, errors: FieldErrors, stale: bool) -> Result<SettingsPage, AppError> {
+fn page(
+    ctx: &Ctx,
+    visit: &Visit,
+    form: &SettingsForm,
+    errors: FieldErrors,
+    stale: bool,
+) -> Result<SettingsPage, AppError> {
     let tenant = visit.tenant()?;
     let numbered = |names: &[&str], selected: &str| -> Vec<(String, String, bool)> {
         names
             .iter()
             .enumerate()
-            .map(|(i, n)| ((i + 1).to_string(), (*n).to_owned(), (i + 1).to_string() == selected))
+            .map(|(i, n)| {
+                (
+                    (i + 1).to_string(),
+                    (*n).to_owned(),
+                    (i + 1).to_string() == selected,
+                )
+            })
             .collect()
     };
     Ok(SettingsPage {
@@ -112,8 +129,18 @@ pub async fn show(
 ) -> Result<SettingsPage, AppError> {
     let visit = ctx.visit(&state, Some(&slug)).await?;
     let tenant = visit.tenant()?;
-    require(tenant, Role::can_administer, "change the organisation's settings")?;
-    page(&ctx, &visit, &SettingsForm::current(tenant), FieldErrors::new(), false)
+    require(
+        tenant,
+        Role::can_administer,
+        "change the organisation's settings",
+    )?;
+    page(
+        &ctx,
+        &visit,
+        &SettingsForm::current(tenant),
+        FieldErrors::new(),
+        false,
+    )
 }
 
 pub async fn save(
@@ -168,7 +195,11 @@ pub async fn save(
             &Flash::success("Settings saved."),
         )),
         Err((errors, stale)) => {
-            let status = if stale { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = if stale {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
             let mut page = page(&ctx, &visit, &form, errors, stale)?;
             if stale {
                 page.layout.flash = Some(Flash::error(
