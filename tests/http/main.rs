@@ -8,6 +8,7 @@ mod helpers;
 
 mod account;
 mod auth;
+mod cli;
 mod members;
 mod ops;
 mod security;

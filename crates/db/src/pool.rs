@@ -25,6 +25,19 @@ impl Db {
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
             .idle_timeout(Duration::from_secs(300))
+            // sqlx pings every connection on acquire and again on release.
+            // The release ping already drops broken connections, so the
+            // acquire ping is only worth its round trip for connections that
+            // sat idle long enough for the server or a proxy to drop them.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > Duration::from_secs(30) {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_release(|conn, _meta| {
                 Box::pin(async move {
                     if conn.is_in_transaction() {
