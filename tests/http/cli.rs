@@ -106,18 +106,18 @@ async fn demo_data_is_idempotent(owner: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn admin_commands_create_tenants_and_users(owner: PgPool) {
     prepare_database(&owner).await;
-    create_tenant(&owner, "initech", "Initech", "America/Chicago")
+    create_tenant(&owner, "initech", "Initech", "America/Chicago", "cli")
         .await
         .expect("tenant");
-    let err = create_tenant(&owner, "initech", "Again", "UTC")
+    let err = create_tenant(&owner, "initech", "Again", "UTC", "cli")
         .await
         .expect_err("duplicate");
     assert!(err.to_string().contains("already exists"));
-    let err = create_tenant(&owner, "login", "Reserved", "UTC")
+    let err = create_tenant(&owner, "login", "Reserved", "UTC", "cli")
         .await
         .expect_err("reserved slug");
     assert!(err.to_string().contains("reserved"));
-    let err = create_tenant(&owner, "ok-slug", "Zone", "Mars/Base")
+    let err = create_tenant(&owner, "ok-slug", "Zone", "Mars/Base", "cli")
         .await
         .expect_err("bad zone");
     assert!(err.to_string().contains("IANA"));

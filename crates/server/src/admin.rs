@@ -84,7 +84,13 @@ impl Resolved {
 }
 
 /// `almanac tenant create SLUG NAME --tz ZONE`.
-pub async fn create_tenant(pool: &PgPool, slug: &str, name: &str, zone: &str) -> Result<TenantId> {
+pub async fn create_tenant(
+    pool: &PgPool,
+    slug: &str,
+    name: &str,
+    zone: &str,
+    actor_label: &'static str,
+) -> Result<TenantId> {
     let slug = TenantSlug::parse(slug).map_err(|e| anyhow!("slug {slug:?}: {e}"))?;
     let name = TenantName::parse(name).map_err(|e| anyhow!("name: {e}"))?;
     let zone = TimeZone::parse(zone).map_err(|e| anyhow!("--tz {zone:?}: {e}"))?;
@@ -103,7 +109,7 @@ pub async fn create_tenant(pool: &PgPool, slug: &str, name: &str, zone: &str) ->
             audit::record(tx, NewEvent {
                 tenant: Some(id),
                 actor: None,
-                actor_label: "cli",
+                actor_label,
                 action: "tenant.created",
                 entity_type: "tenant",
                 entity_id: id.to_string(),

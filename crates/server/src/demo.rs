@@ -38,7 +38,7 @@ pub async fn load(pool: &PgPool) -> Result<()> {
         drop(conn);
         match existing {
             None => {
-                create_tenant(pool, slug, name, zone).await?;
+                create_tenant(pool, slug, name, zone, "demo").await?;
             }
             Some(id) => {
                 let name = TenantName::parse(name).map_err(|e| anyhow!("{e}"))?;

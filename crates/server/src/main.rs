@@ -110,7 +110,7 @@ async fn main() -> Result<()> {
                 },
         } => {
             with_database(&config, |pool| async move {
-                let id = create_tenant(&pool, &slug, &name, &time_zone).await?;
+                let id = create_tenant(&pool, &slug, &name, &time_zone, "cli").await?;
                 println!("Created tenant {slug} ({id}).");
                 Ok(())
             })
