@@ -71,3 +71,38 @@ pub async fn recent(
     .fetch_all(conn)
     .await?)
 }
+
+impl<'a> NewEvent<'a> {
+    /// An event by the signed-in visitor, in the tenant they act in (none
+    /// for their own account's events).
+    #[must_use]
+    pub fn by(
+        visit: &'a crate::Visit,
+        action: &'a str,
+        entity_type: &'a str,
+        entity_id: impl ToString,
+    ) -> Self {
+        Self {
+            tenant: visit.tenant.as_ref().map(|t| t.id),
+            actor: Some(visit.user.id),
+            actor_label: &visit.user.email,
+            action,
+            entity_type,
+            entity_id: entity_id.to_string(),
+            before: None,
+            after: None,
+        }
+    }
+
+    #[must_use]
+    pub fn before(mut self, snapshot: Value) -> Self {
+        self.before = Some(snapshot);
+        self
+    }
+
+    #[must_use]
+    pub fn after(mut self, snapshot: Value) -> Self {
+        self.after = Some(snapshot);
+        self
+    }
+}

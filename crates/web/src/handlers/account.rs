@@ -100,21 +100,30 @@ pub async fn save_profile(
                     return Ok(Err((errors, false)));
                 };
                 let before = users::profile(tx, visit.user.id).await?;
-                match users::update_profile(tx, visit.user.id, &name, zone.map(TimeZone::name), form.version).await {
-                    Err(almanac_db::DbError::StaleVersion) => return Ok(Err((FieldErrors::new(), true))),
+                match users::update_profile(
+                    tx,
+                    visit.user.id,
+                    &name,
+                    zone.map(TimeZone::name),
+                    form.version,
+                )
+                .await
+                {
+                    Err(almanac_db::DbError::StaleVersion) => {
+                        return Ok(Err((FieldErrors::new(), true)));
+                    }
                     other => other?,
                 }
-                audit::record(tx, NewEvent {
-                    tenant: None,
-                    actor: Some(visit.user.id),
-                    actor_label: &visit.user.email,
-                    action: "profile.updated",
-                    entity_type: "user",
-                    entity_id: visit.user.id.to_string(),
-                    before: Some(json!({"display_name": before.display_name, "time_zone": before.time_zone})),
-                    after: Some(json!({"display_name": name.as_str(), "time_zone": zone.map(TimeZone::name)})),
-                })
-                .await?;
+                let event = NewEvent::by(visit, "profile.updated", "user", visit.user.id)
+                    .before(json!({
+                        "display_name": before.display_name,
+                        "time_zone": before.time_zone,
+                    }))
+                    .after(json!({
+                        "display_name": name.as_str(),
+                        "time_zone": zone.map(TimeZone::name),
+                    }));
+                audit::record(tx, event).await?;
                 Ok(Ok(()))
             })
         })
@@ -234,16 +243,7 @@ pub async fn change_password(
             sessions::delete_for_user(tx, visit.user.id, keep.as_deref()).await?;
             audit::record(
                 tx,
-                NewEvent {
-                    tenant: None,
-                    actor: Some(visit.user.id),
-                    actor_label: &visit.user.email,
-                    action: "password.changed",
-                    entity_type: "user",
-                    entity_id: visit.user.id.to_string(),
-                    before: None,
-                    after: None,
-                },
+                NewEvent::by(visit, "password.changed", "user", visit.user.id),
             )
             .await?;
             Ok(())

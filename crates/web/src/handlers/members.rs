@@ -12,7 +12,7 @@ use almanac_db::audit::{self, NewEvent};
 use almanac_db::members::{self, Member};
 use almanac_db::users::{self, NewUser};
 use almanac_db::{Tx, Visit, sessions};
-use almanac_domain::{DisplayName, Email, FieldErrors, Role, UserId};
+use almanac_domain::{DisplayName, Email, FieldErrors, Role, TenantId, UserId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -81,6 +81,23 @@ fn page(ctx: &Ctx, visit: &Visit, list: Vec<Member>) -> Result<MembersPage, AppE
         errors: FieldErrors::new(),
         one_time: None,
     })
+}
+
+/// The member `user` of the visitor's tenant, for a change by an owner, with
+/// the tenant's owners locked and counted (so two concurrent changes cannot
+/// both leave the tenant without an owner).
+async fn member_for_change(
+    tx: &mut Tx,
+    visit: &Visit,
+    user: UserId,
+) -> Result<(TenantId, Member, i64), AppError> {
+    let tenant = visit.tenant()?;
+    require(tenant, Role::can_administer, ADMINISTER)?;
+    let owners = members::lock_owner_count(tx, tenant.id).await?;
+    let member = members::get(tx, tenant.id, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((tenant.id, member, owners))
 }
 
 async fn owner_list(tx: &mut Tx, visit: &Visit) -> Result<Vec<Member>, AppError> {
@@ -187,16 +204,8 @@ pub async fn add(
                 members::upsert(tx, tenant.id, user, role).await?;
                 audit::record(
                     tx,
-                    NewEvent {
-                        tenant: Some(tenant.id),
-                        actor: Some(visit.user.id),
-                        actor_label: &visit.user.email,
-                        action: "member.added",
-                        entity_type: "membership",
-                        entity_id: user.to_string(),
-                        before: None,
-                        after: Some(json!({"email": email.as_str(), "role": role.as_str()})),
-                    },
+                    NewEvent::by(visit, "member.added", "membership", user)
+                        .after(json!({"email": email.as_str(), "role": role.as_str()})),
                 )
                 .await?;
                 let list = members::list(tx, tenant.id).await?;
@@ -249,12 +258,7 @@ pub async fn change_role(
     let (_, message) = ctx
         .enter(&state, Some(&slug), move |tx, visit| {
             Box::pin(async move {
-                let tenant = visit.tenant()?;
-                require(tenant, Role::can_administer, ADMINISTER)?;
-                let owners = members::lock_owner_count(tx, tenant.id).await?;
-                let member = members::get(tx, tenant.id, user)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
+                let (tenant, member, owners) = member_for_change(tx, visit, user).await?;
                 if member.role == role {
                     return Ok(Flash::info(format!(
                         "{} already is {}.",
@@ -267,19 +271,12 @@ pub async fn change_role(
                         "The organisation needs at least one owner: make someone else owner first.",
                     ));
                 }
-                members::upsert(tx, tenant.id, user, role).await?;
+                members::upsert(tx, tenant, user, role).await?;
                 audit::record(
                     tx,
-                    NewEvent {
-                        tenant: Some(tenant.id),
-                        actor: Some(visit.user.id),
-                        actor_label: &visit.user.email,
-                        action: "member.role_changed",
-                        entity_type: "membership",
-                        entity_id: user.to_string(),
-                        before: Some(json!({"email": member.email, "role": member.role.as_str()})),
-                        after: Some(json!({"email": member.email, "role": role.as_str()})),
-                    },
+                    NewEvent::by(visit, "member.role_changed", "membership", user)
+                        .before(json!({"email": member.email, "role": member.role.as_str()}))
+                        .after(json!({"email": member.email, "role": role.as_str()})),
                 )
                 .await?;
                 Ok(Flash::success(format!(
@@ -339,32 +336,20 @@ pub async fn remove(
     let (_, message) = ctx
         .enter(&state, Some(&slug), move |tx, visit| {
             Box::pin(async move {
-                let tenant = visit.tenant()?;
-                require(tenant, Role::can_administer, ADMINISTER)?;
-                let owners = members::lock_owner_count(tx, tenant.id).await?;
-                let member = members::get(tx, tenant.id, user)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
+                let (tenant, member, owners) = member_for_change(tx, visit, user).await?;
                 if member.role == Role::Owner && owners <= 1 {
                     return Ok(Flash::error(
                         "The last owner cannot be removed: make someone else owner first.",
                     ));
                 }
-                members::remove(tx, tenant.id, user).await?;
+                members::remove(tx, tenant, user).await?;
                 // Their sessions end now, wherever they are signed in.
                 let ended = sessions::delete_for_user(tx, user, None).await?;
                 audit::record(
                     tx,
-                    NewEvent {
-                        tenant: Some(tenant.id),
-                        actor: Some(visit.user.id),
-                        actor_label: &visit.user.email,
-                        action: "member.removed",
-                        entity_type: "membership",
-                        entity_id: user.to_string(),
-                        before: Some(json!({"email": member.email, "role": member.role.as_str()})),
-                        after: Some(json!({"sessions_ended": ended})),
-                    },
+                    NewEvent::by(visit, "member.removed", "membership", user)
+                        .before(json!({"email": member.email, "role": member.role.as_str()}))
+                        .after(json!({"sessions_ended": ended})),
                 )
                 .await?;
                 Ok(Flash::success(format!(

@@ -63,6 +63,28 @@ impl SettingsForm {
         }
     }
 
+    fn saved(s: &Settings) -> Self {
+        Self {
+            name: s.name.as_str().to_owned(),
+            time_zone: s.time_zone.name().to_owned(),
+            week_start: s.week_start.iso().to_string(),
+            fiscal_year_start: s.fiscal_year_start.month().to_string(),
+            allow_self_approval: s.allow_self_approval,
+            version: 0,
+        }
+    }
+
+    /// The settings as recorded in the audit trail.
+    fn snapshot(&self) -> serde_json::Value {
+        json!({
+            "name": self.name,
+            "time_zone": self.time_zone,
+            "week_start": self.week_start.parse::<i16>().ok(),
+            "fiscal_year_start": self.fiscal_year_start.parse::<i16>().ok(),
+            "allow_self_approval": self.allow_self_approval,
+        })
+    }
+
     fn parse(&self) -> Result<Settings, FieldErrors> {
         let mut e = FieldErrors::new();
         let name = e.check("name", TenantName::parse(&self.name));
@@ -154,7 +176,11 @@ pub async fn save(
         .enter(&state, Some(&slug), move |tx, visit| {
             Box::pin(async move {
                 let tenant = visit.tenant()?;
-                require(tenant, Role::can_administer, "change the organisation's settings")?;
+                require(
+                    tenant,
+                    Role::can_administer,
+                    "change the organisation's settings",
+                )?;
                 let settings = match parsed {
                     Ok(s) => s,
                     Err(errors) => return Ok(Err((errors, false))),
@@ -163,27 +189,10 @@ pub async fn save(
                     Err(DbError::StaleVersion) => return Ok(Err((FieldErrors::new(), true))),
                     other => other?,
                 }
-                let before = SettingsForm::current(tenant);
-                audit::record(tx, NewEvent {
-                    tenant: Some(tenant.id),
-                    actor: Some(visit.user.id),
-                    actor_label: &visit.user.email,
-                    action: "tenant.settings_changed",
-                    entity_type: "tenant",
-                    entity_id: tenant.id.to_string(),
-                    before: Some(json!({
-                        "name": before.name, "time_zone": before.time_zone,
-                        "week_start": tenant.week_start, "fiscal_year_start": tenant.fiscal_year_start,
-                        "allow_self_approval": tenant.allow_self_approval,
-                    })),
-                    after: Some(json!({
-                        "name": settings.name.as_str(), "time_zone": settings.time_zone.name(),
-                        "week_start": settings.week_start.iso(),
-                        "fiscal_year_start": settings.fiscal_year_start.month(),
-                        "allow_self_approval": settings.allow_self_approval,
-                    })),
-                })
-                .await?;
+                let event = NewEvent::by(visit, "tenant.settings_changed", "tenant", tenant.id)
+                    .before(SettingsForm::current(tenant).snapshot())
+                    .after(SettingsForm::saved(&settings).snapshot());
+                audit::record(tx, event).await?;
                 Ok(Ok(()))
             })
         })
