@@ -106,3 +106,26 @@ impl<'a> NewEvent<'a> {
         self
     }
 }
+
+/// One record's history, newest first (for the history panel of its page).
+pub async fn history(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    entity_type: &str,
+    entity_id: &str,
+    limit: i64,
+) -> Result<Vec<Event>, DbError> {
+    Ok(sqlx::query_as!(
+        Event,
+        "SELECT actor_label, action, entity_type, entity_id, before, after, at
+           FROM audit_events
+          WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3
+          ORDER BY at DESC, id DESC LIMIT $4",
+        tenant.0,
+        entity_type,
+        entity_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}

@@ -8,15 +8,24 @@
 //! (a transaction derefs to one) and return domain types.
 
 pub mod audit;
+pub mod checklists;
+pub mod deployments;
+pub mod environments;
 pub mod error;
 pub mod login_attempts;
 pub mod members;
 pub mod migrate;
+pub mod milestones;
 pub mod pool;
+pub mod products;
+pub mod releases;
 pub mod scope;
 pub mod sessions;
+pub mod templates;
 pub mod tenants;
+pub mod trains;
 pub mod users;
+pub mod windows;
 
 pub use error::DbError;
 pub use pool::Db;

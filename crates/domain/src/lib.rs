@@ -4,11 +4,18 @@
 //! `TenantSlug::parse`, ...) and trusted afterwards.
 
 pub mod account;
+pub mod environment;
 pub mod ids;
+pub mod milestone;
+pub mod product;
+pub mod recurrence;
+pub mod release;
 pub mod role;
+pub mod template;
 pub mod tenant;
 pub mod time;
 pub mod validation;
+pub mod window;
 
 pub use account::{DisplayName, Email, NewPassword};
 pub use ids::{TenantId, UserId};

@@ -12,6 +12,7 @@ mod middleware;
 mod password;
 mod router;
 mod state;
+mod view;
 
 pub use error::AppError;
 pub use router::build_app;

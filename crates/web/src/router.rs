@@ -1,7 +1,10 @@
 //! The router: every route, and the layers around them.
 
 use crate::error::{AppError, render_errors};
-use crate::handlers::{account, dashboard, health, members, session, settings};
+use crate::handlers::{
+    account, dashboard, environments, health, members, products, releases, session, settings,
+    templates, windows,
+};
 use crate::middleware;
 use crate::state::AppState;
 use axum::Router;
@@ -63,6 +66,11 @@ pub fn build_app(state: AppState) -> Router {
             "/{tenant}/settings/members/{user}/remove",
             get(members::confirm_remove).post(members::remove),
         )
+        .merge(products::routes())
+        .merge(environments::routes())
+        .merge(windows::routes())
+        .merge(releases::routes())
+        .merge(templates::routes())
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -2,10 +2,15 @@
 
 pub mod account;
 pub mod dashboard;
+pub mod environments;
 pub mod health;
 pub mod members;
+pub mod products;
+pub mod releases;
 pub mod session;
 pub mod settings;
+pub mod templates;
+pub mod windows;
 
 use crate::layout::Flash;
 use crate::middleware::flash_cookie;

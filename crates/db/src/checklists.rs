@@ -1,0 +1,1 @@
+//! checklists (issue 3).

@@ -1,0 +1,1 @@
+//! milestones (issue 3).

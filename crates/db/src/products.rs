@@ -1,0 +1,1 @@
+//! products (issue 3).

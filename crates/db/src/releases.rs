@@ -1,0 +1,1 @@
+//! releases (issue 3).

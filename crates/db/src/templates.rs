@@ -1,0 +1,1 @@
+//! templates (issue 3).

@@ -1,0 +1,1 @@
+//! trains (issue 3).

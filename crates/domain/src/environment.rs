@@ -1,0 +1,1 @@
+//! environment (issue 3).

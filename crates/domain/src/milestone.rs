@@ -1,0 +1,1 @@
+//! milestone (issue 3).

@@ -1,0 +1,1 @@
+//! recurrence (issue 3).

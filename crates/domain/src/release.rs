@@ -1,0 +1,1 @@
+//! release (issue 3).

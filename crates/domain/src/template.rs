@@ -1,0 +1,1 @@
+//! template (issue 3).

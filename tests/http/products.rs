@@ -1,0 +1,1 @@
+//! products pages (issue 3).

@@ -1,0 +1,1 @@
+//! windows pages (issue 3).
