@@ -14,6 +14,7 @@ mod members;
 mod ops;
 mod products;
 mod releases;
+mod runbook;
 mod security;
 mod settings;
 mod templates;

@@ -2,8 +2,8 @@
 
 use crate::error::{AppError, render_errors};
 use crate::handlers::{
-    account, dashboard, environments, health, members, products, releases, session, settings,
-    templates, windows,
+    account, dashboard, environments, health, members, products, releases, runbook, session,
+    settings, templates, windows,
 };
 use crate::middleware;
 use crate::state::AppState;
@@ -70,6 +70,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(environments::routes())
         .merge(windows::routes())
         .merge(releases::routes())
+        .merge(runbook::routes())
         .merge(templates::routes())
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
         .fallback(not_found)

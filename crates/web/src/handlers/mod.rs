@@ -7,6 +7,7 @@ pub mod health;
 pub mod members;
 pub mod products;
 pub mod releases;
+pub mod runbook;
 pub mod session;
 pub mod settings;
 pub mod templates;

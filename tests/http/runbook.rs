@@ -1,0 +1,1 @@
+//! Milestones and checklist pages (issue 3).
