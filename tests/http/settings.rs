@@ -34,6 +34,10 @@ async fn owner_changes_settings_with_an_audit_event(owner: PgPool) {
     .expect("row");
     assert_eq!(row, ("Europe/London".to_owned(), 7, 4, true));
     assert_eq!(audit_count(&app.owner, "tenant.settings_changed").await, 1);
+    assert!(
+        html.contains("Acme Financial → Acme Financial Group"),
+        "the history panel shows what changed"
+    );
     let (_, dash) = b.get_text("/acme/").await;
     assert!(dash.contains("Sunday") && dash.contains("April"));
 }

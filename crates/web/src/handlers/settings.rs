@@ -5,9 +5,10 @@ use crate::error::AppError;
 use crate::handlers::{redirect_with_flash, require, with_status, zone_options};
 use crate::layout::{Flash, Layout};
 use crate::state::AppState;
-use almanac_db::audit::{self, NewEvent};
+use crate::view::{HistoryRow, history_rows};
+use almanac_db::audit::{self, Event, NewEvent};
 use almanac_db::tenants::{self, Settings};
-use almanac_db::{DbError, TenantContext, Visit};
+use almanac_db::{DbError, TenantContext, Tx, Visit};
 use almanac_domain::tenant::{MONTH_NAMES, WEEKDAY_NAMES};
 use almanac_domain::{FieldErrors, FiscalYearStart, Role, TenantName, TimeZone, WeekStart};
 use askama::Template;
@@ -18,6 +19,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
+
+const ADMINISTER: &str = "change the organisation's settings";
 
 #[derive(Template, WebTemplate)]
 #[template(path = "settings/show.html")]
@@ -33,6 +36,7 @@ pub struct SettingsPage {
     errors: FieldErrors,
     /// The stored settings, shown above the form after a stale edit.
     current: Option<SettingsForm>,
+    history: Vec<HistoryRow>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -115,6 +119,7 @@ fn page(
     form: &SettingsForm,
     errors: FieldErrors,
     stale: bool,
+    history: Vec<Event>,
 ) -> Result<SettingsPage, AppError> {
     let tenant = visit.tenant()?;
     let numbered = |names: &[&str], selected: &str| -> Vec<(String, String, bool)> {
@@ -141,6 +146,7 @@ fn page(
         version: if stale { tenant.version } else { form.version },
         errors,
         current: stale.then(|| SettingsForm::current(tenant)),
+        history: history_rows(history, crate::handlers::viewer_zone(visit)),
     })
 }
 
@@ -149,20 +155,20 @@ pub async fn show(
     ctx: Ctx,
     Path(slug): Path<String>,
 ) -> Result<SettingsPage, AppError> {
-    let visit = ctx.visit(&state, Some(&slug)).await?;
+    let (visit, history) = ctx
+        .enter(&state, Some(&slug), |tx, visit| {
+            Box::pin(owner_history(tx, visit))
+        })
+        .await?;
+    let form = SettingsForm::current(visit.tenant()?);
+    page(&ctx, &visit, &form, FieldErrors::new(), false, history)
+}
+
+/// The tenant's settings history, for owners only.
+async fn owner_history(tx: &mut Tx, visit: &Visit) -> Result<Vec<Event>, AppError> {
     let tenant = visit.tenant()?;
-    require(
-        tenant,
-        Role::can_administer,
-        "change the organisation's settings",
-    )?;
-    page(
-        &ctx,
-        &visit,
-        &SettingsForm::current(tenant),
-        FieldErrors::new(),
-        false,
-    )
+    require(tenant, Role::can_administer, ADMINISTER)?;
+    Ok(audit::history(tx, tenant.id, "tenant", &tenant.id.to_string(), 20).await?)
 }
 
 pub async fn save(
@@ -172,15 +178,11 @@ pub async fn save(
     Form(form): Form<SettingsForm>,
 ) -> Result<Response, AppError> {
     let parsed = form.parse();
-    let (visit, outcome) = ctx
+    let (_, outcome) = ctx
         .enter(&state, Some(&slug), move |tx, visit| {
             Box::pin(async move {
                 let tenant = visit.tenant()?;
-                require(
-                    tenant,
-                    Role::can_administer,
-                    "change the organisation's settings",
-                )?;
+                require(tenant, Role::can_administer, ADMINISTER)?;
                 let settings = match parsed {
                     Ok(s) => s,
                     Err(errors) => return Ok(Err((errors, false))),
@@ -209,7 +211,12 @@ pub async fn save(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            let mut page = page(&ctx, &visit, &form, errors, stale)?;
+            let (visit, history) = ctx
+                .enter(&state, Some(&slug), |tx, visit| {
+                    Box::pin(owner_history(tx, visit))
+                })
+                .await?;
+            let mut page = page(&ctx, &visit, &form, errors, stale, history)?;
             if stale {
                 page.layout.flash = Some(Flash::error(
                     "Someone else changed these settings while you were editing. \
