@@ -1,9 +1,467 @@
-//! Pages of the releases area (issue 3). Owned by one engineer at a time.
+//! `/{tenant}/releases`: the releases list with its filters, and one
+//! release's page (header with status, go-live, baseline and slip; its
+//! deployments; the status moves it allows; its runbook; its history).
+//! The release form lives in [`form`] and [`edit`], status moves in [`status`],
+//! deployments in [`deployments`], release trains in [`trains`].
 
+mod deployments;
+mod edit;
+mod form;
+mod status;
+mod trains;
+
+use crate::auth::Ctx;
+use crate::error::AppError;
+use crate::handlers::runbook::{self, Runbook};
+use crate::handlers::{viewer_zone, with_status};
+use crate::layout::{Flash, Layout};
 use crate::state::AppState;
+use crate::view::{HistoryRow, history_rows};
+use almanac_db::audit;
+use almanac_db::deployments::{self as deployment_db, Deployment};
+use almanac_db::releases::{self, Filter, LIST_LIMIT, ListedRelease, Release};
+use almanac_db::{Tx, Visit};
+use almanac_domain::release::{
+    DeploymentResult, ReleaseStatus, ReleaseType, Transition, on_time, slip, slip_words,
+};
+use almanac_domain::time::{local_datetime, to_local_input};
+use almanac_domain::{Role, TenantId};
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// What a viewer is told they may not do here.
+const PLAN: &str = "plan releases";
 
 /// The routes of this area; merged by `router::build_app`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/{tenant}/releases", get(list))
+        .route("/{tenant}/releases/new", get(edit::new).post(edit::create))
+        .route("/{tenant}/releases/trains", get(trains::list))
+        .route(
+            "/{tenant}/releases/trains/new",
+            get(trains::new).post(trains::create),
+        )
+        .route("/{tenant}/releases/trains/{id}", get(trains::show))
+        .route(
+            "/{tenant}/releases/trains/{id}/edit",
+            get(trains::edit).post(trains::save),
+        )
+        .route(
+            "/{tenant}/releases/trains/{id}/delete",
+            get(trains::confirm_delete).post(trains::delete),
+        )
+        .route("/{tenant}/releases/{id}", get(show))
+        .route(
+            "/{tenant}/releases/{id}/edit",
+            get(edit::edit).post(edit::save),
+        )
+        .route(
+            "/{tenant}/releases/{id}/delete",
+            get(edit::confirm_delete).post(edit::delete),
+        )
+        .route(
+            "/{tenant}/releases/{id}/status",
+            get(status::confirm).post(status::change),
+        )
+        .route(
+            "/{tenant}/releases/{id}/deployments/new",
+            get(deployments::new).post(deployments::create),
+        )
+        .route(
+            "/{tenant}/releases/{id}/deployments/{dep}/edit",
+            get(deployments::edit).post(deployments::save),
+        )
+        .route(
+            "/{tenant}/releases/{id}/deployments/{dep}/remove",
+            get(deployments::confirm_remove).post(deployments::remove),
+        )
+}
+
+/// An id of a URL; one that cannot exist is a missing page.
+fn id_of(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
+}
+
+fn can_plan(visit: &Visit) -> bool {
+    visit.tenant.as_ref().is_some_and(|t| t.role.can_plan())
+}
+
+/// `2026-03-29 22:00 CEST`, or "" when there is no time.
+fn when(at: Option<DateTime<Utc>>, zone: &str) -> String {
+    at.map(|t| local_datetime(t, zone)).unwrap_or_default()
+}
+
+/// `PAY 2.4.0`
+fn label(r: &Release) -> String {
+    format!("{} {}", r.product_key, r.version)
+}
+
+/// (value, label, selected) options; `blank` adds an empty first option.
+fn options(
+    items: impl IntoIterator<Item = (String, String)>,
+    selected: &str,
+    blank: Option<&str>,
+) -> Vec<(String, String, bool)> {
+    blank
+        .map(|b| (String::new(), b.to_owned(), selected.is_empty()))
+        .into_iter()
+        .chain(items.into_iter().map(|(v, l)| {
+            let on = v == selected;
+            (v, l, on)
+        }))
+        .collect()
+}
+
+/// Options of the words of a closed set (types, risks, statuses, results).
+fn word_options<T: Copy>(
+    all: &[T],
+    value: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+    selected: &str,
+    blank: Option<&str>,
+) -> Vec<(String, String, bool)> {
+    options(
+        all.iter()
+            .map(|w| (value(*w).to_owned(), label(*w).to_owned())),
+        selected,
+        blank,
+    )
+}
+
+// ------------------------------------------------------------------ list
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    product: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default, rename = "type")]
+    release_type: String,
+    #[serde(default)]
+    train: String,
+    #[serde(default)]
+    q: String,
+}
+
+impl ListQuery {
+    /// The filter; values that name nothing are ignored.
+    fn filter(&self) -> Filter {
+        Filter {
+            product: Uuid::parse_str(&self.product).ok(),
+            status: self.status.parse().ok(),
+            release_type: self.release_type.parse().ok(),
+            train: Uuid::parse_str(&self.train).ok(),
+            text: Some(self.q.trim().to_owned()).filter(|q| !q.is_empty()),
+        }
+    }
+}
+
+pub struct ListRow {
+    r: ListedRelease,
+    go_live: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "releases/list.html")]
+pub struct ListPage {
+    layout: Layout,
+    slug: String,
+    can_plan: bool,
+    rows: Vec<ListRow>,
+    products: Vec<(String, String, bool)>,
+    statuses: Vec<(String, String, bool)>,
+    types: Vec<(String, String, bool)>,
+    trains: Vec<(String, String, bool)>,
+    q: String,
+    filtered: bool,
+    truncated: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<ListPage, AppError> {
+    let filter = query.filter();
+    let (visit, (rows, products, trains)) = ctx
+        .enter(&state, Some(&slug), move |tx, visit| {
+            Box::pin(async move {
+                let tenant = visit.tenant()?.id;
+                let rows = releases::list(tx, tenant, &filter).await?;
+                let products = releases::product_options(tx, tenant).await?;
+                let trains = almanac_db::trains::options(tx, tenant).await?;
+                Ok((rows, products, trains))
+            })
+        })
+        .await?;
+    let zone = viewer_zone(&visit);
+    let filter = query.filter();
+    Ok(ListPage {
+        layout: Layout::signed_in(&ctx, &visit, "Releases", "releases"),
+        slug,
+        can_plan: can_plan(&visit),
+        truncated: i64::try_from(rows.len()).unwrap_or(i64::MAX) >= LIST_LIMIT,
+        rows: rows
+            .into_iter()
+            .map(|r| ListRow {
+                go_live: when(r.go_live, zone),
+                r,
+            })
+            .collect(),
+        products: options(
+            products
+                .into_iter()
+                .map(|p| (p.id.to_string(), format!("{} · {}", p.key, p.name))),
+            &query.product,
+            Some("All products"),
+        ),
+        statuses: word_options(
+            ReleaseStatus::ALL,
+            ReleaseStatus::as_str,
+            ReleaseStatus::label,
+            &query.status,
+            Some("All statuses"),
+        ),
+        types: word_options(
+            ReleaseType::ALL,
+            ReleaseType::as_str,
+            ReleaseType::label,
+            &query.release_type,
+            Some("All types"),
+        ),
+        trains: options(
+            trains.into_iter().map(|(id, name)| (id.to_string(), name)),
+            &query.train,
+            Some("All trains"),
+        ),
+        q: query.q.clone(),
+        filtered: filter.product.is_some()
+            || filter.status.is_some()
+            || filter.release_type.is_some()
+            || filter.train.is_some()
+            || filter.text.is_some(),
+    })
+}
+
+// ------------------------------------------------------------------ one release
+
+/// Everything the release page shows, read in one transaction.
+pub(crate) struct Detail {
+    release: Release,
+    deployments: Vec<Deployment>,
+    runbook: Runbook,
+    history: Vec<audit::Event>,
+}
+
+/// Reads the release page (a fixed number of queries).
+async fn load_detail(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: Uuid,
+    zone: &str,
+) -> Result<Detail, AppError> {
+    let release = releases::get(tx, tenant, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let deployments = deployment_db::list(tx, tenant, id).await?;
+    let runbook = runbook::load(tx, tenant, id, zone).await?;
+    let history = audit::history(tx, tenant, "release", &id.to_string(), 100).await?;
+    Ok(Detail {
+        release,
+        deployments,
+        runbook,
+        history,
+    })
+}
+
+/// Which status moves the page offers (see `Transition::offered`).
+#[derive(Default)]
+pub struct Actions {
+    schedule: bool,
+    reschedule: bool,
+    start: bool,
+    finish: bool,
+    roll_back: bool,
+    cancel: bool,
+}
+
+impl Actions {
+    fn for_status(status: ReleaseStatus) -> Self {
+        let mut a = Self::default();
+        for t in Transition::offered(status) {
+            match t {
+                Transition::Schedule => a.schedule = true,
+                Transition::Reschedule => a.reschedule = true,
+                Transition::Start => a.start = true,
+                Transition::Finish(_) => a.finish = true,
+                Transition::RollBack => a.roll_back = true,
+                Transition::Cancel => a.cancel = true,
+                Transition::Decide(_) => {}
+            }
+        }
+        a
+    }
+
+    fn any(&self) -> bool {
+        self.schedule || self.reschedule || self.start || self.finish || self.roll_back
+    }
+}
+
+pub struct DeploymentRow {
+    d: Deployment,
+    planned_start: String,
+    planned_end: String,
+    actual_start: String,
+    actual_end: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "releases/show.html")]
+pub struct ShowPage {
+    layout: Layout,
+    slug: String,
+    release_id: String,
+    can_plan: bool,
+    r: Release,
+    go_live: String,
+    baseline: String,
+    actual_go_live: String,
+    /// (words, on time) once the release has gone live against a baseline.
+    slip: Option<(String, bool)>,
+    created: String,
+    deployments: Vec<DeploymentRow>,
+    has_production: bool,
+    actions: Actions,
+    results: Vec<(String, String, bool)>,
+    may_delete: bool,
+    runbook: Runbook,
+    history: Vec<HistoryRow>,
+}
+
+impl ShowPage {
+    fn new(ctx: &Ctx, visit: &Visit, slug: &str, detail: Detail) -> Self {
+        let zone = viewer_zone(visit);
+        let Detail {
+            release: r,
+            deployments,
+            runbook,
+            history,
+        } = detail;
+        let slip = slip(r.baseline_go_live, r.actual_go_live).map(|s| (slip_words(s), on_time(s)));
+        let plan = can_plan(visit);
+        Self {
+            layout: Layout::signed_in(ctx, visit, label(&r), "releases"),
+            slug: slug.to_owned(),
+            release_id: r.id.to_string(),
+            can_plan: plan,
+            go_live: when(r.go_live, zone),
+            baseline: when(r.baseline_go_live, zone),
+            actual_go_live: when(r.actual_go_live, zone),
+            slip,
+            created: local_datetime(r.created_at, zone),
+            has_production: deployments.iter().any(|d| d.is_production),
+            deployments: deployments
+                .into_iter()
+                .map(|d| DeploymentRow {
+                    planned_start: when(d.planned_start, zone),
+                    planned_end: when(d.planned_end, zone),
+                    actual_start: when(d.actual_start, zone),
+                    actual_end: when(d.actual_end, zone),
+                    d,
+                })
+                .collect(),
+            actions: if plan {
+                Actions::for_status(r.status)
+            } else {
+                Actions::default()
+            },
+            results: word_options(
+                DeploymentResult::ALL,
+                DeploymentResult::as_str,
+                DeploymentResult::label,
+                DeploymentResult::Succeeded.as_str(),
+                None,
+            ),
+            may_delete: plan && r.status.may_delete(r.ever_deployed),
+            runbook,
+            history: history_rows(history, zone),
+            r,
+        }
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<ShowPage, AppError> {
+    let id = id_of(&id)?;
+    let (visit, detail) = ctx
+        .enter(&state, Some(&slug), move |tx, visit| {
+            Box::pin(async move {
+                let tenant = visit.tenant()?.id;
+                load_detail(tx, tenant, id, viewer_zone(visit)).await
+            })
+        })
+        .await?;
+    Ok(ShowPage::new(&ctx, &visit, &slug, detail))
+}
+
+/// Refuses viewers and approvers the changes of this area.
+fn require_plan(visit: &Visit) -> Result<TenantId, AppError> {
+    let tenant = visit.tenant()?;
+    crate::handlers::require(tenant, Role::can_plan, PLAN)?;
+    Ok(tenant.id)
+}
+
+/// What a refused change shows: the release page with the reason.
+pub(crate) struct Refusal {
+    status: StatusCode,
+    message: String,
+    detail: Detail,
+}
+
+impl Refusal {
+    fn into_response(self, ctx: &Ctx, visit: &Visit, slug: &str) -> Response {
+        let mut page = ShowPage::new(ctx, visit, slug, self.detail);
+        page.layout.flash = Some(Flash::error(self.message));
+        with_status(self.status, page)
+    }
+}
+
+/// A refused change of release `id`, read after the refusal.
+async fn refusal(
+    tx: &mut Tx,
+    visit: &Visit,
+    id: Uuid,
+    status: StatusCode,
+    message: String,
+) -> Result<Refusal, AppError> {
+    let tenant = visit.tenant()?.id;
+    let detail = load_detail(tx, tenant, id, viewer_zone(visit)).await?;
+    Ok(Refusal {
+        status,
+        message,
+        detail,
+    })
+}
+
+/// The message of a stale change of the release.
+const STALE: &str = "Someone else changed this release since you opened it; nothing was changed. \
+                     Its current state is shown below: try again if it still applies.";
+
+/// The value of a datetime-local input for `at` in `zone` ("" for none).
+fn local_input(at: Option<DateTime<Utc>>, zone: &str) -> String {
+    at.map(|t| to_local_input(t, zone)).unwrap_or_default()
 }
