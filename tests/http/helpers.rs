@@ -39,7 +39,9 @@ pub async fn prepare_database(owner: &PgPool) {
     almanac_db::migrate::run(owner, &serving_role())
         .await
         .expect("migrate");
-    almanac::demo::load(owner).await.expect("demo data");
+    almanac::demo::load_accounts(owner)
+        .await
+        .expect("demo logins");
 }
 
 pub fn web_config() -> WebConfig {

@@ -329,3 +329,12 @@ pub async fn set_archived(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Deletes every environment of the tenant (demo reset; its deployments and
+/// windows must be gone first). Returns how many went.
+pub async fn delete_all(conn: &mut PgConnection, tenant: TenantId) -> Result<u64, DbError> {
+    let done = sqlx::query!("DELETE FROM environments WHERE tenant_id = $1", tenant.0)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -454,6 +454,18 @@ pub async fn options(
         .collect())
 }
 
+/// Deletes every product and product line of the tenant (demo reset; its
+/// releases and windows must be gone first). Returns how many products went.
+pub async fn delete_all(conn: &mut PgConnection, tenant: TenantId) -> Result<u64, DbError> {
+    let done = sqlx::query!("DELETE FROM products WHERE tenant_id = $1", tenant.0)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!("DELETE FROM product_lines WHERE tenant_id = $1", tenant.0)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 fn missing_or_stale(exists: bool) -> DbError {
     if exists {
         DbError::StaleVersion

@@ -491,6 +491,37 @@ pub async fn product_options(
     .await?)
 }
 
+/// Sets when releases were created (demo data: lead time runs from
+/// creation to the actual go-live), one `(id, created_at)` pair each.
+pub async fn backdate(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    created: &[(Uuid, DateTime<Utc>)],
+) -> Result<(), DbError> {
+    let ids: Vec<Uuid> = created.iter().map(|(id, _)| *id).collect();
+    let at: Vec<DateTime<Utc>> = created.iter().map(|(_, at)| *at).collect();
+    sqlx::query!(
+        "UPDATE releases r SET created_at = c.at, updated_at = greatest(r.updated_at, c.at)
+           FROM unnest($2::uuid[], $3::timestamptz[]) AS c(id, at)
+          WHERE r.tenant_id = $1 AND r.id = c.id",
+        tenant.0,
+        &ids,
+        &at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes every release of the tenant, with their deployments, milestones
+/// and checklists (demo reset). Returns how many releases went.
+pub async fn delete_all(conn: &mut PgConnection, tenant: TenantId) -> Result<u64, DbError> {
+    let done = sqlx::query!("DELETE FROM releases WHERE tenant_id = $1", tenant.0)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 async fn missing_or_stale(
     conn: &mut PgConnection,
     tenant: TenantId,

@@ -264,6 +264,18 @@ pub async fn delete(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Resu
     Ok(done.rows_affected() > 0)
 }
 
+/// Deletes every template of the tenant with their lines (demo reset).
+/// Returns how many went.
+pub async fn delete_all(conn: &mut PgConnection, tenant: TenantId) -> Result<u64, DbError> {
+    let done = sqlx::query!(
+        "DELETE FROM release_templates WHERE tenant_id = $1",
+        tenant.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Gives the release the template's checklist steps (after any it has) and,
 /// when `go_live` is known, its milestones placed relative to go-live on the
 /// wall clock of `zone` (the tenant's zone). [`DbError::NotFound`] when the

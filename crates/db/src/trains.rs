@@ -162,6 +162,15 @@ pub async fn options(
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
+/// Deletes every train of the tenant (demo reset; their releases stay,
+/// without a train). Returns how many went.
+pub async fn delete_all(conn: &mut PgConnection, tenant: TenantId) -> Result<u64, DbError> {
+    let done = sqlx::query!("DELETE FROM release_trains WHERE tenant_id = $1", tenant.0)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 fn missing_or_stale(exists: bool) -> DbError {
     if exists {
         DbError::StaleVersion

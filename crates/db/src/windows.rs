@@ -588,3 +588,12 @@ pub async fn restore_occurrence(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Deletes every window of the tenant with their scope rows and cancelled
+/// occurrences (demo reset). Returns how many windows went.
+pub async fn delete_all(conn: &mut PgConnection, tenant: TenantId) -> Result<u64, DbError> {
+    let done = sqlx::query!("DELETE FROM windows WHERE tenant_id = $1", tenant.0)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -25,8 +25,13 @@ enum Command {
     },
     /// Apply database migrations and create the serving role.
     Migrate,
-    /// Create or refresh the demo organisations and logins.
-    Demo,
+    /// Create or refresh the demo organisations and logins, and give each
+    /// demo tenant without planning records a portfolio dated around today.
+    Demo {
+        /// Delete the demo tenants' planning records and build them afresh.
+        #[arg(long)]
+        reset: bool,
+    },
     /// Manage tenants.
     Tenant {
         #[command(subcommand)]
@@ -90,17 +95,28 @@ async fn main() -> Result<()> {
     match cli.command {
         Command::Serve { addr } => almanac::serve::run(config, addr).await,
         Command::Migrate => with_database(&config, |_| async { Ok(()) }).await,
-        Command::Demo => {
-            with_database(&config, |pool| async move {
-                almanac::demo::load(&pool).await?;
-                println!(
-                    "Demo data ready: sign in with any demo login and the password `{}`.",
-                    almanac::demo::PASSWORD
-                );
-                Ok(())
-            })
-            .await
-        }
+        Command::Demo { reset } => with_database(&config, |pool| async move {
+            let outcome = if reset {
+                almanac::demo::reset(&pool).await?
+            } else {
+                almanac::demo::load(&pool).await?
+            };
+            let verb = if reset { "rebuilt" } else { "built" };
+            for (slug, built) in outcome {
+                match built {
+                    Some(releases) => println!("{slug}: portfolio {verb} ({releases} releases)."),
+                    None => println!(
+                        "{slug}: has planning records, left as it is (`almanac demo --reset` rebuilds it)."
+                    ),
+                }
+            }
+            println!(
+                "Demo data ready: sign in with any demo login and the password `{}`.",
+                almanac::demo::PASSWORD
+            );
+            Ok(())
+        })
+        .await,
         Command::Tenant {
             command:
                 TenantCommand::Create {

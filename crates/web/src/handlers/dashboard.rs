@@ -19,7 +19,6 @@ use axum::response::Redirect;
 pub struct DashboardPage {
     layout: Layout,
     role: &'static str,
-    can_plan: bool,
     tenant_zone: String,
     week_start: &'static str,
     fiscal_year_start: &'static str,
@@ -56,7 +55,6 @@ pub async fn show(
     let tenant = visit.tenant()?;
     Ok(DashboardPage {
         role: tenant.role.label(),
-        can_plan: tenant.role.can_plan(),
         tenant_zone: tenant.time_zone.clone(),
         week_start: WEEKDAY_NAMES[usize::try_from(tenant.week_start - 1).unwrap_or(0) % 7],
         fiscal_year_start: MONTH_NAMES
