@@ -253,6 +253,23 @@ async fn a_release_is_created_with_its_deployments_and_listed(owner: PgPool) {
     let pay_at = list.find(">2.4.0<").expect("listed");
     let mob_at = list.find(">1.0.0<").expect("listed");
     assert!(pay_at < mob_at, "ordered by go-live, none last");
+    create(
+        &b,
+        &release_form(
+            &p,
+            p.mob,
+            "0.9.0",
+            Some(("2025-01-07T22:00", "2025-01-07T23:00")),
+        ),
+    )
+    .await;
+    let (_, list) = b.get_text("/acme/releases").await;
+    let past_at = list.find(">0.9.0<").expect("listed");
+    let mob_at = list.find(">1.0.0<").expect("listed");
+    assert!(
+        mob_at < past_at,
+        "past releases after upcoming and unscheduled ones"
+    );
     let (_, filtered) = b
         .get_text(&format!("/acme/releases?product={}", p.mob))
         .await;

@@ -130,7 +130,12 @@ pub async fn list(
               AND ($4::text IS NULL OR r.type = $4)
               AND ($5::uuid IS NULL OR r.release_train_id = $5)
               AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
-            ORDER BY pd.planned_start NULLS LAST, p.key, r.version
+            -- Upcoming (and unscheduled) releases first, soonest first; then
+            -- past ones, most recent first.
+            ORDER BY coalesce(pd.planned_start < now() - interval '1 day', false),
+                     CASE WHEN pd.planned_start >= now() - interval '1 day'
+                          THEN pd.planned_start END NULLS LAST,
+                     pd.planned_start DESC, p.key, r.version
             LIMIT $7"#,
         tenant.0,
         filter.product,
