@@ -8,13 +8,16 @@ mod helpers;
 
 mod account;
 mod auth;
+mod calendar;
 mod cli;
 mod environments;
+mod feed;
 mod members;
 mod ops;
 mod products;
 mod releases;
 mod runbook;
+mod scheduling;
 mod security;
 mod settings;
 mod templates;

@@ -8,10 +8,13 @@
 //! (a transaction derefs to one) and return domain types.
 
 pub mod audit;
+pub mod calendar;
 pub mod checklists;
 pub mod deployments;
 pub mod environments;
 pub mod error;
+pub mod feed;
+pub mod feed_tokens;
 pub mod login_attempts;
 pub mod members;
 pub mod migrate;

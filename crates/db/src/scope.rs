@@ -8,6 +8,7 @@
 //! always reaches COMMIT or ROLLBACK. The pool additionally discards any
 //! connection released inside a transaction (see [`crate::Db::connect_lazy`]).
 
+use crate::feed_tokens::FeedVisit;
 use crate::{Db, DbError};
 use almanac_domain::{Role, TenantId, UserId};
 use futures::future::BoxFuture;
@@ -176,6 +177,43 @@ impl Db {
         spawn_and_wait(async move {
             let mut tx = pool.begin().await.map_err(DbError::from)?;
             let visit = enter(&mut tx, &entry).await?;
+            let out = work(&mut tx, &visit).await;
+            finish(tx, out).await.map(|v| (visit, v))
+        })
+        .await
+    }
+
+    /// Runs `work` for the holder of a calendar feed token (no session): in
+    /// one transaction, first resolves the token for the tenant `slug` and
+    /// scopes the transaction to its tenant and person (see
+    /// `almanac_enter_feed`), then runs `work`, then commits. Cancel-safe
+    /// like [`Db::enter`].
+    ///
+    /// Errors: [`DbError::NotFound`] for an unknown or revoked token, a
+    /// person who is no longer a member, or another tenant's slug.
+    pub async fn enter_feed<T, E, F>(
+        &self,
+        token_hash: Vec<u8>,
+        slug: String,
+        work: F,
+    ) -> Result<(FeedVisit, T), E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx, &'t FeedVisit) -> BoxFuture<'t, Result<T, E>>
+            + Send
+            + 'static,
+    {
+        let pool = self.pool.clone();
+        spawn_and_wait(async move {
+            let mut tx = pool.begin().await.map_err(DbError::from)?;
+            // Rolled back explicitly: calendar clients keep polling revoked
+            // tokens, and a connection dropped inside a transaction is
+            // discarded rather than reused.
+            let visit = match crate::feed_tokens::enter(&mut tx, &token_hash, &slug).await {
+                Ok(visit) => visit,
+                Err(e) => return finish(tx, Err(E::from(e))).await,
+            };
             let out = work(&mut tx, &visit).await;
             finish(tx, out).await.map(|v| (visit, v))
         })

@@ -4,7 +4,9 @@
 //! `TenantSlug::parse`, ...) and trusted afterwards.
 
 pub mod account;
+pub mod conflict;
 pub mod environment;
+pub mod ical;
 pub mod ids;
 pub mod milestone;
 pub mod product;

@@ -1,4 +1,5 @@
-//! A person's own pages: their organisations, profile and password.
+//! A person's own pages: their organisations, profile (with their calendar
+//! feeds, see [`crate::handlers::feed::tokens`]) and password.
 
 use crate::auth::{Ctx, token_hash};
 use crate::error::AppError;
@@ -7,7 +8,10 @@ use crate::layout::{Flash, Layout};
 use crate::password::{hash_password, verify_password};
 use crate::state::AppState;
 use almanac_db::audit::{self, NewEvent};
-use almanac_db::{sessions, users};
+use almanac_db::feed_tokens::{self, FeedToken};
+use almanac_db::users::Profile;
+use almanac_db::{Tx, Visit, sessions, users};
+use almanac_domain::time::local_datetime;
 use almanac_domain::{DisplayName, Email, FieldErrors, NewPassword, TimeZone};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,8 +19,10 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
+use uuid::Uuid;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account/home.html")]
@@ -46,27 +52,124 @@ pub struct ProfilePage {
     version: i32,
     errors: FieldErrors,
     stale: bool,
+    /// "Calendar feeds": one section per organisation of the person.
+    feeds: Vec<FeedSection>,
+    /// A feed token just created: shown on this page only.
+    new_feed: Option<NewFeed>,
+}
+
+/// The feeds of one organisation, with the form that adds one.
+pub struct FeedSection {
+    slug: String,
+    name: String,
+    tokens: Vec<FeedRow>,
+    /// The label typed into a refused form, and why it was refused.
+    label: String,
+    error: String,
+}
+
+pub struct FeedRow {
+    id: Uuid,
+    label: String,
+    created: String,
+    last_used: String,
+}
+
+/// A refused "new feed" form of one organisation: input and message.
+pub struct FeedForm {
+    pub slug: String,
+    pub label: String,
+    pub error: String,
+}
+
+/// A token just created: its address, shown once.
+pub struct NewFeed {
+    tenant_name: String,
+    label: String,
+    url: String,
+    /// The same address as `webcal://`, which opens the calendar app.
+    webcal: String,
+}
+
+impl NewFeed {
+    #[must_use]
+    pub fn new(tenant_name: String, label: String, url: String) -> Self {
+        let webcal = match url.split_once("://") {
+            Some((_, rest)) => format!("webcal://{rest}"),
+            None => url.clone(),
+        };
+        Self {
+            tenant_name,
+            label,
+            url,
+            webcal,
+        }
+    }
+}
+
+impl ProfilePage {
+    /// The profile page showing `profile` and the person's feed `tokens`.
+    pub(crate) fn new(
+        ctx: &Ctx,
+        visit: &Visit,
+        profile: Profile,
+        tokens: Vec<FeedToken>,
+        new_feed: Option<NewFeed>,
+        feed_form: Option<FeedForm>,
+    ) -> Self {
+        let zone = crate::handlers::viewer_zone(visit).to_owned();
+        let when = |at: DateTime<Utc>| local_datetime(at, &zone);
+        let feeds = visit
+            .memberships
+            .iter()
+            .map(|(slug, name)| {
+                let form = feed_form.as_ref().filter(|f| &f.slug == slug);
+                FeedSection {
+                    slug: slug.clone(),
+                    name: name.clone(),
+                    tokens: tokens
+                        .iter()
+                        .filter(|t| &t.tenant_slug == slug)
+                        .map(|t| FeedRow {
+                            id: t.id,
+                            label: t.label.clone(),
+                            created: when(t.created_at),
+                            last_used: t.last_used_at.map_or_else(|| "never".to_owned(), when),
+                        })
+                        .collect(),
+                    label: form.map(|f| f.label.clone()).unwrap_or_default(),
+                    error: form.map(|f| f.error.clone()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        Self {
+            layout: Layout::signed_in(ctx, visit, "Your profile", "profile"),
+            email: profile.email,
+            display_name: profile.display_name,
+            zones: zone_options(
+                profile.time_zone.as_deref().unwrap_or(""),
+                Some("Use my organisation's time zone"),
+            ),
+            version: profile.version,
+            errors: FieldErrors::new(),
+            stale: false,
+            feeds,
+            new_feed,
+        }
+    }
 }
 
 pub async fn profile(State(state): State<AppState>, ctx: Ctx) -> Result<ProfilePage, AppError> {
-    let (visit, profile) = ctx
+    let (visit, (profile, tokens)) = ctx
         .enter(&state, None, |tx, visit| {
             let id = visit.user.id;
-            Box::pin(async move { Ok(users::profile(tx, id).await?) })
+            Box::pin(async move {
+                let profile = users::profile(tx, id).await?;
+                Ok((profile, feed_tokens::list_own(tx, id).await?))
+            })
         })
         .await?;
-    Ok(ProfilePage {
-        layout: Layout::signed_in(&ctx, &visit, "Your profile", "profile"),
-        email: profile.email,
-        display_name: profile.display_name,
-        zones: zone_options(
-            profile.time_zone.as_deref().unwrap_or(""),
-            Some("Use my organisation's time zone"),
-        ),
-        version: profile.version,
-        errors: FieldErrors::new(),
-        stale: false,
-    })
+    Ok(ProfilePage::new(&ctx, &visit, profile, tokens, None, None))
 }
 
 #[derive(Deserialize)]
@@ -77,6 +180,31 @@ pub struct ProfileForm {
     time_zone: String,
     #[serde(default)]
     version: i32,
+}
+
+/// Why a profile form was not saved, with what the page shows again.
+struct Refused {
+    errors: FieldErrors,
+    stale: bool,
+    current: Profile,
+    tokens: Vec<FeedToken>,
+}
+
+/// A refused save, with the person's feed tokens for the page.
+async fn refused(
+    tx: &mut Tx,
+    visit: &Visit,
+    errors: FieldErrors,
+    stale: bool,
+    current: Profile,
+) -> Result<Result<(), Refused>, AppError> {
+    let tokens = feed_tokens::list_own(tx, visit.user.id).await?;
+    Ok(Err(Refused {
+        errors,
+        stale,
+        current,
+        tokens,
+    }))
 }
 
 pub async fn save_profile(
@@ -96,10 +224,10 @@ pub async fn save_profile(
     let (visit, outcome) = ctx
         .enter(&state, None, move |tx, visit| {
             Box::pin(async move {
-                let (Some(name), Some(zone), true) = (name, zone, errors.is_empty()) else {
-                    return Ok(Err((errors, false)));
-                };
                 let before = users::profile(tx, visit.user.id).await?;
+                let (Some(name), Some(zone), true) = (name, zone, errors.is_empty()) else {
+                    return refused(tx, visit, errors, false, before).await;
+                };
                 match users::update_profile(
                     tx,
                     visit.user.id,
@@ -110,7 +238,7 @@ pub async fn save_profile(
                 .await
                 {
                     Err(almanac_db::DbError::StaleVersion) => {
-                        return Ok(Err((FieldErrors::new(), true)));
+                        return refused(tx, visit, FieldErrors::new(), true, before).await;
                     }
                     other => other?,
                 }
@@ -134,36 +262,23 @@ pub async fn save_profile(
             "/profile",
             &Flash::success("Your profile was saved."),
         )),
-        Err((errors, stale)) => {
-            // Stale: show the current record with the person's input kept.
-            let current = if stale {
-                let (_, p) = ctx
-                    .enter(&state, None, |tx, visit| {
-                        let id = visit.user.id;
-                        Box::pin(async move { Ok(users::profile(tx, id).await?) })
-                    })
-                    .await?;
-                Some(p)
-            } else {
-                None
-            };
-            let status = if stale {
+        Err(refused) => {
+            // Stale: the current record's version, with the person's input kept.
+            let status = if refused.stale {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            Ok(with_status(
-                status,
-                ProfilePage {
-                    layout: Layout::signed_in(&ctx, &visit, "Your profile", "profile"),
-                    email: visit.user.email.clone(),
-                    display_name: form.display_name,
-                    zones: zone_options(&form.time_zone, Some("Use my organisation's time zone")),
-                    version: current.as_ref().map_or(form.version, |p| p.version),
-                    errors,
-                    stale,
-                },
-            ))
+            let mut page =
+                ProfilePage::new(&ctx, &visit, refused.current, refused.tokens, None, None);
+            if !refused.stale {
+                page.version = form.version;
+            }
+            page.display_name = form.display_name;
+            page.zones = zone_options(&form.time_zone, Some("Use my organisation's time zone"));
+            page.errors = refused.errors;
+            page.stale = refused.stale;
+            Ok(with_status(status, page))
         }
     }
 }

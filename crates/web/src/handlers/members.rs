@@ -11,7 +11,7 @@ use crate::state::AppState;
 use almanac_db::audit::{self, NewEvent};
 use almanac_db::members::{self, Member};
 use almanac_db::users::{self, NewUser};
-use almanac_db::{Tx, Visit, sessions};
+use almanac_db::{Tx, Visit, feed_tokens, sessions};
 use almanac_domain::{DisplayName, Email, FieldErrors, Role, TenantId, UserId};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -345,11 +345,13 @@ pub async fn remove(
                 members::remove(tx, tenant, user).await?;
                 // Their sessions end now, wherever they are signed in.
                 let ended = sessions::delete_for_user(tx, user, None).await?;
+                // ... and their calendar feeds of this organisation stop.
+                let feeds = feed_tokens::revoke_for_member(tx, tenant, user).await?;
                 audit::record(
                     tx,
                     NewEvent::by(visit, "member.removed", "membership", user)
                         .before(json!({"email": member.email, "role": member.role.as_str()}))
-                        .after(json!({"sessions_ended": ended})),
+                        .after(json!({"sessions_ended": ended, "feed_tokens_revoked": feeds})),
                 )
                 .await?;
                 Ok(Flash::success(format!(

@@ -1,13 +1,16 @@
 //! Handlers, one module per page area.
 
 pub mod account;
+pub mod calendar;
 pub mod dashboard;
 pub mod environments;
+pub mod feed;
 pub mod health;
 pub mod members;
 pub mod products;
 pub mod releases;
 pub mod runbook;
+pub mod scheduling;
 pub mod session;
 pub mod settings;
 pub mod templates;

@@ -13,6 +13,7 @@ mod trains;
 use crate::auth::Ctx;
 use crate::error::AppError;
 use crate::handlers::runbook::{self, Runbook};
+use crate::handlers::scheduling;
 use crate::handlers::{viewer_zone, with_status};
 use crate::layout::{Flash, Layout};
 use crate::state::AppState;
@@ -21,6 +22,7 @@ use almanac_db::audit;
 use almanac_db::deployments::{self as deployment_db, Deployment};
 use almanac_db::releases::{self, Filter, LIST_LIMIT, ListedRelease, Release};
 use almanac_db::{Tx, Visit};
+use almanac_domain::conflict::Conflict;
 use almanac_domain::release::{
     DeploymentResult, ReleaseStatus, ReleaseType, Transition, on_time, slip, slip_words,
 };
@@ -35,6 +37,7 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// What a viewer is told they may not do here.
@@ -260,6 +263,8 @@ pub async fn list(
 pub(crate) struct Detail {
     release: Release,
     deployments: Vec<Deployment>,
+    /// The conflicts of each planned deployment, by deployment id.
+    conflicts: HashMap<Uuid, Vec<Conflict>>,
     runbook: Runbook,
     history: Vec<audit::Event>,
 }
@@ -275,11 +280,13 @@ async fn load_detail(
         .await?
         .ok_or(AppError::NotFound)?;
     let deployments = deployment_db::list(tx, tenant, id).await?;
+    let conflicts = scheduling::release_conflicts(tx, tenant, id, &deployments, Utc::now()).await?;
     let runbook = runbook::load(tx, tenant, id, zone).await?;
     let history = audit::history(tx, tenant, "release", &id.to_string(), 100).await?;
     Ok(Detail {
         release,
         deployments,
+        conflicts,
         runbook,
         history,
     })
@@ -320,6 +327,9 @@ impl Actions {
 
 pub struct DeploymentRow {
     d: Deployment,
+    conflicts: Vec<Conflict>,
+    /// Some conflict blocks (a freeze not overridden).
+    blocked: bool,
     planned_start: String,
     planned_end: String,
     actual_start: String,
@@ -355,6 +365,7 @@ impl ShowPage {
         let Detail {
             release: r,
             deployments,
+            mut conflicts,
             runbook,
             history,
         } = detail;
@@ -373,7 +384,13 @@ impl ShowPage {
             has_production: deployments.iter().any(|d| d.is_production),
             deployments: deployments
                 .into_iter()
-                .map(|d| DeploymentRow {
+                .map(|d| {
+                    let found = conflicts.remove(&d.id).unwrap_or_default();
+                    (d, found)
+                })
+                .map(|(d, found)| DeploymentRow {
+                    blocked: found.iter().any(Conflict::blocks),
+                    conflicts: found,
                     planned_start: when(d.planned_start, zone),
                     planned_end: when(d.planned_end, zone),
                     actual_start: when(d.actual_start, zone),

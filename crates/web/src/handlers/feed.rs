@@ -1,0 +1,237 @@
+//! `/{tenant}/calendar.ics?token=...`: the iCalendar feed a person's
+//! calendar client subscribes to, with the calendar's filters as query
+//! parameters (`line`, `product`, `environment`, `status`). Authenticated
+//! by the feed token alone: no session, no CSRF (it only reads), never a
+//! sign-in redirect. Unknown, revoked and foreign tokens all answer 404.
+//! The token stays out of the logs: the router's request span records the
+//! path only.
+//!
+//! The profile page's "Calendar feeds" section creates and revokes the
+//! tokens ([`tokens`]).
+
+pub mod tokens;
+
+use crate::auth::token_hash;
+use crate::error::AppError;
+use crate::state::AppState;
+use almanac_db::feed::{self, Catalog};
+use almanac_db::feed_tokens::FeedVisit;
+use almanac_db::windows;
+use almanac_domain::TimeZone;
+use almanac_domain::ical::{self, DeploymentItem, Feed, FeedFilter, MilestoneItem, WindowItem};
+use almanac_domain::window::Window;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The routes of this area; merged by `router::build_app`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/{tenant}/calendar.ics", get(calendar))
+        .route("/profile/feeds", post(tokens::create))
+        .route(
+            "/profile/feeds/{tenant}/{id}/revoke",
+            get(tokens::confirm_revoke).post(tokens::revoke),
+        )
+}
+
+/// Calendar clients poll; a few minutes of staleness is fine, and the feed
+/// is personal (its URL is a secret), so no shared cache may keep it.
+const CACHE_CONTROL: &str = "private, max-age=300";
+
+/// `https://almanac.example`: the address the browser or calendar client
+/// used, for links that must be absolute (feed URLs, links in events).
+pub(crate) fn origin(headers: &HeaderMap, secure: bool) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    let forwarded = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"));
+    let scheme = forwarded.unwrap_or(if secure { "https" } else { "http" });
+    format!("{scheme}://{host}")
+}
+
+#[derive(Deserialize, Default)]
+pub struct FeedQuery {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    line: String,
+    #[serde(default)]
+    product: String,
+    #[serde(default)]
+    environment: String,
+    #[serde(default)]
+    status: String,
+}
+
+impl FeedQuery {
+    /// The filter; a value that names nothing is refused (a subscription
+    /// silently showing everything would mislead).
+    fn filter(&self, catalog: &Catalog) -> Result<FeedFilter, AppError> {
+        fn pick(
+            value: &str,
+            entries: &[feed::Entry],
+            by_name: fn(&feed::Entry, &str) -> bool,
+            what: &str,
+        ) -> Result<Option<Uuid>, AppError> {
+            let value = value.trim();
+            if value.is_empty() {
+                return Ok(None);
+            }
+            let id = Uuid::parse_str(value).ok();
+            entries
+                .iter()
+                .find(|e| Some(e.id) == id || by_name(e, value))
+                .map(|e| Some(e.id))
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!("The feed's {what} filter names nothing."))
+                })
+        }
+        let status = match self.status.trim() {
+            "" => None,
+            s => Some(s.parse().map_err(|_| {
+                AppError::BadRequest("The feed's status filter names no release status.".into())
+            })?),
+        };
+        Ok(FeedFilter {
+            line: pick(
+                &self.line,
+                &catalog.lines,
+                |e, v| e.name == v,
+                "product line",
+            )?,
+            product: pick(
+                &self.product,
+                &catalog.products,
+                |e, v| e.key.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(v)),
+                "product",
+            )?,
+            environment: pick(
+                &self.environment,
+                &catalog.environments,
+                |e, v| e.name.eq_ignore_ascii_case(v),
+                "environment",
+            )?,
+            status,
+        })
+    }
+}
+
+/// What one feed request read, in its one transaction.
+struct FeedData {
+    catalog: Catalog,
+    filter: FeedFilter,
+    windows: Vec<Window>,
+    stamps: HashMap<Uuid, DateTime<Utc>>,
+    deployments: Vec<DeploymentItem>,
+    milestones: Vec<MilestoneItem>,
+}
+
+pub async fn calendar(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(query): Query<FeedQuery>,
+) -> Result<Response, AppError> {
+    if query.token.is_empty() || query.token.len() > 200 {
+        return Err(AppError::NotFound);
+    }
+    let now = Utc::now();
+    let (from, to) = ical::bounds(now);
+    let hash = token_hash(&query.token);
+    let (visit, data) = state
+        .db
+        .enter_feed::<_, AppError, _>(hash, slug, move |tx, visit| {
+            Box::pin(async move {
+                let tenant = visit.tenant;
+                let catalog = feed::catalog(tx, tenant).await?;
+                let filter = query.filter(&catalog)?;
+                let db_filter = feed::Filter {
+                    line: filter.line,
+                    product: filter.product,
+                    environment: filter.environment,
+                    status: filter.status,
+                };
+                let windows = windows::overlapping(tx, tenant, from, to).await?;
+                let ids: Vec<Uuid> = windows.iter().map(|w| w.id.0).collect();
+                Ok(FeedData {
+                    stamps: feed::window_stamps(tx, tenant, &ids).await?,
+                    deployments: feed::deployments(tx, tenant, from, to, now, &db_filter).await?,
+                    milestones: feed::milestones(tx, tenant, from, to, now, &db_filter).await?,
+                    catalog,
+                    filter,
+                    windows,
+                })
+            })
+        })
+        .await?;
+    let feed = compose(
+        &visit,
+        data,
+        origin(&headers, state.config.secure_cookies),
+        now,
+    );
+    // Large portfolios make large feeds: render off the async workers.
+    let body = tokio::task::spawn_blocking(move || feed.render())
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{}.ics\"", visit.slug)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// The feed of what was read: windows the filter shows, named scope.
+fn compose(visit: &FeedVisit, data: FeedData, origin: String, now: DateTime<Utc>) -> Feed {
+    let names = data.catalog.names();
+    let line_products = data
+        .filter
+        .line
+        .map(|l| data.catalog.products_of(l))
+        .unwrap_or_default();
+    let windows = data
+        .windows
+        .into_iter()
+        .filter(|w| data.filter.shows_window(w, &line_products))
+        .map(|window| WindowItem {
+            stamp: data.stamps.get(&window.id.0).copied().unwrap_or(now),
+            environments: ical::names_of(&window.environments, &names),
+            products: ical::names_of(&window.products, &names),
+            window,
+        })
+        .collect();
+    Feed {
+        name: format!("{} — releases", visit.name),
+        zone: TimeZone::parse(&visit.time_zone).unwrap_or(TimeZone::UTC),
+        base_url: format!("{origin}/{}", visit.slug),
+        now,
+        windows,
+        deployments: data.deployments,
+        milestones: data.milestones,
+    }
+}

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS milestones_tenant_due_idx;
