@@ -38,7 +38,12 @@ async fn create_feed(b: &Browser, tenant: &str, label: &str) -> (String, String)
 
 /// A feed fetched as a calendar client would (no cookies).
 async fn fetch(app: &TestApp, path: &str) -> reqwest::Response {
-    app.browser().get(path).await
+    let response = app.browser().get(path).await;
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "calendar clients get no cookies"
+    );
+    response
 }
 
 fn parse(text: &str) -> IcalCalendar {

@@ -29,6 +29,7 @@ const MAX_FORM_BYTES: usize = 256 * 1024;
 /// (API tokens, later) carry no ambient credentials and are left to their
 /// own checks.
 pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let response_path = request.uri().path().to_owned();
     let headers = request.headers();
     let session = cookie_value(headers, SESSION_COOKIE);
     let anon = cookie_value(headers, ANON_COOKIE);
@@ -73,7 +74,10 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
     });
     let mut response = next.run(request).await;
     let secure = state.config.secure_cookies;
-    if let Some(token) = new_anon {
+    // Calendar clients and API callers hold no forms: no cookie for them.
+    let path = response_path.as_str();
+    if let Some(token) = new_anon.filter(|_| !path.ends_with(".ics") && !path.starts_with("/api/"))
+    {
         append_cookie(
             &mut response,
             &set_cookie(ANON_COOKIE, &token, secure, None),
