@@ -103,3 +103,25 @@ pub async fn connect_owner(options: PgConnectOptions) -> Result<PgPool, DbError>
         .connect_with(options)
         .await?)
 }
+
+/// Creates the database `name` when the cluster has none by that name
+/// (bootstrap of the embedded cluster; `conn` is on the `postgres` database).
+/// Unchecked SQL on purpose: it runs before any schema exists.
+pub async fn create_database_if_missing(
+    conn: &mut sqlx::PgConnection,
+    name: &str,
+) -> Result<(), DbError> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await?;
+    if !exists {
+        let statement: String = sqlx::query_scalar("SELECT format('CREATE DATABASE %I', $1::text)")
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::raw_sql(&statement).execute(&mut *conn).await?;
+    }
+    Ok(())
+}

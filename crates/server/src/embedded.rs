@@ -275,16 +275,7 @@ impl Embedded {
     async fn create_database(&self) -> Result<()> {
         use sqlx::Connection;
         let mut conn = connect_retrying(self.options(OWNER_ROLE).database("postgres")).await?;
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                .bind(DATABASE)
-                .fetch_one(&mut conn)
-                .await?;
-        if !exists {
-            sqlx::raw_sql(&format!("CREATE DATABASE {DATABASE}"))
-                .execute(&mut conn)
-                .await?;
-        }
+        almanac_db::pool::create_database_if_missing(&mut conn, DATABASE).await?;
         conn.close().await?;
         Ok(())
     }
