@@ -592,3 +592,109 @@ async fn a_view_costs_a_fixed_number_of_statements(owner: PgPool) {
     assert_eq!(more, rows + 40);
     assert_eq!(again, statements);
 }
+
+async fn plan_version(owner: &PgPool, slug: &str) -> i64 {
+    sqlx::query_scalar("SELECT plan_version FROM tenants WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(owner)
+        .await
+        .expect("plan version")
+}
+
+/// Renames the known release as the owner, in one transaction; with
+/// `triggers` off (`session_replication_role = replica`) the plan version
+/// does not move, as when rows are bulk-loaded behind the app's back.
+async fn rename(owner: &PgPool, release: Uuid, version: &str, triggers: bool) {
+    let mut tx = owner.begin().await.expect("begin");
+    if !triggers {
+        sqlx::query("SET LOCAL session_replication_role = replica")
+            .execute(&mut *tx)
+            .await
+            .expect("replica");
+    }
+    sqlx::query("UPDATE releases SET version = $2 WHERE id = $1")
+        .bind(release)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .expect("rename");
+    tx.commit().await.expect("commit");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_computed_view_is_kept_until_the_plan_changes(owner: PgPool) {
+    let app = demo_app(owner).await;
+    let k = known_release(&app.owner).await;
+    let b = app.signed_in("rm@acme.test").await;
+    let month = format!("/acme/calendar?date={}", k.ny_date);
+    let quarter = format!("/acme/calendar?view=quarter&date={}", k.ny_date);
+    let (_, html) = b.get_text(&month).await;
+    assert!(html.contains(&k.label));
+    let (_, html) = b.get_text(&quarter).await;
+    assert!(html.contains(&k.label));
+
+    // A change the plan version does not see: the computed views are kept.
+    let version = plan_version(&app.owner, "acme").await;
+    rename(&app.owner, k.release, "77.7.7", false).await;
+    assert_eq!(plan_version(&app.owner, "acme").await, version);
+    let (_, html) = b.get_text(&month).await;
+    assert!(html.contains(&k.label), "served as computed");
+    assert!(!html.contains("77.7.7"));
+
+    // Any committed change to the plan moves the version: recomputed.
+    rename(&app.owner, k.release, "88.8.8", true).await;
+    assert_eq!(plan_version(&app.owner, "acme").await, version + 1);
+    for path in [&month, &quarter] {
+        let (_, html) = b.get_text(path).await;
+        assert!(html.contains("88.8.8"), "{path} shows the change");
+        assert!(!html.contains(&k.label), "{path}");
+    }
+
+    // Another viewer's zone or another filter is another view.
+    let (_, html) = b.get_text(&format!("{month}&product={}", k.product)).await;
+    assert!(html.contains("88.8.8"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_planning_change_moves_its_tenants_plan_version_once(owner: PgPool) {
+    let app = demo_app(owner).await;
+    let acme = plan_version(&app.owner, "acme").await;
+    let globex = plan_version(&app.owner, "globex").await;
+    // One transaction touching many rows of several tables: one step.
+    let mut tx = app.owner.begin().await.expect("begin");
+    for sql in [
+        "UPDATE releases SET notes = notes || '.' WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+        "UPDATE milestones SET name = name WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+        "UPDATE windows SET reason = reason WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+    ] {
+        sqlx::query(sql).execute(&mut *tx).await.expect("update");
+    }
+    assert_eq!(
+        plan_version(&app.owner, "acme").await,
+        acme,
+        "invisible before the commit"
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(plan_version(&app.owner, "acme").await, acme + 1);
+    assert_eq!(
+        plan_version(&app.owner, "globex").await,
+        globex,
+        "not globex"
+    );
+
+    // Each planning table, inserts, updates and deletes alike.
+    let mut expected = acme + 1;
+    for sql in [
+        "DELETE FROM milestones WHERE id = (SELECT m.id FROM milestones m JOIN tenants t ON t.id = m.tenant_id WHERE t.slug = 'acme' LIMIT 1)",
+        "UPDATE deployments SET planned_end = planned_end WHERE id = (SELECT d.id FROM deployments d JOIN tenants t ON t.id = d.tenant_id WHERE t.slug = 'acme' AND d.planned_end IS NOT NULL LIMIT 1)",
+        "UPDATE environments SET name = name WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+        "UPDATE products SET colour = colour WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+        "UPDATE product_lines SET name = name WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+        "DELETE FROM window_exceptions WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+        "UPDATE window_environments SET environment_id = environment_id WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+    ] {
+        sqlx::query(sql).execute(&app.owner).await.expect(sql);
+        expected += 1;
+        assert_eq!(plan_version(&app.owner, "acme").await, expected, "{sql}");
+    }
+}

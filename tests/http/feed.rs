@@ -588,3 +588,41 @@ async fn a_member_of_two_organisations_has_a_feed_for_each(owner: PgPool) {
     let (_, profile) = b.get_text("/profile").await;
     assert_eq!(profile.matches("Revoke…").count(), 2);
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_kept_feed_follows_the_plan_and_never_outlives_its_token(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    almanac::demo::load(&app.owner).await.expect("demo");
+    let b = app.signed_in("rm@acme.test").await;
+    let (_, path) = create_feed(&b, "acme", "Laptop").await;
+    let first = fetch(&app, &path).await.text().await.expect("feed");
+    let again = fetch(&app, &path).await.text().await.expect("feed");
+    assert_eq!(first, again, "the same plan, the same feed");
+    // A go-live in the feed's period, renamed: the feed shows the new name.
+    let release: uuid::Uuid = sqlx::query_scalar(
+        "SELECT r.id FROM releases r JOIN tenants t ON t.id = r.tenant_id
+           JOIN deployments d ON d.tenant_id = r.tenant_id AND d.release_id = r.id
+           JOIN environments e ON e.tenant_id = d.tenant_id AND e.id = d.environment_id
+          WHERE t.slug = 'acme' AND e.is_production AND d.planned_start > now()
+          ORDER BY d.planned_start LIMIT 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("upcoming release");
+    sqlx::query("UPDATE releases SET version = '66.6.6' WHERE id = $1")
+        .bind(release)
+        .execute(&app.owner)
+        .await
+        .expect("rename");
+    let changed = fetch(&app, &path).await.text().await.expect("feed");
+    assert!(!first.contains("66.6.6"));
+    assert!(changed.contains("66.6.6"), "recomputed after the change");
+    // Revoking the token closes the kept feed too.
+    let token = path.split("token=").nth(1).expect("token").to_owned();
+    sqlx::query("UPDATE feed_tokens SET revoked_at = now() WHERE token_hash = sha256(convert_to($1, 'UTF8'))")
+        .bind(&token)
+        .execute(&app.owner)
+        .await
+        .expect("revoke");
+    assert_eq!(fetch(&app, &path).await.status(), StatusCode::NOT_FOUND);
+}

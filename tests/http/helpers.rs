@@ -48,6 +48,7 @@ pub fn web_config() -> WebConfig {
     WebConfig {
         secure_cookies: false,
         static_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../static")),
+        ..WebConfig::default()
     }
 }
 

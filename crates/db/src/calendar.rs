@@ -2,7 +2,7 @@
 //! statements whatever the portfolio's size ([`load`]):
 //!
 //! 1. the deployments overlapping the range that match the filter (`shown`,
-//!    through the `deployments.planned` GiST index), together with the
+//!    through the btree on `(tenant_id, planned_start)`), together with the
 //!    deployments conflicts are checked against: every other deployment
 //!    around them (their hull widened by two days, filters ignored) and every
 //!    deployment of a shown release (the quarter view draws whole releases,
@@ -252,16 +252,27 @@ async fn deployments(
     to: DateTime<Utc>,
     filter: &Filter,
 ) -> Result<Vec<CalendarDeployment>, DbError> {
-    // `planned` of a deployment without times is the infinite range, hence
-    // the `planned_start IS NOT NULL` conditions; an empty `shown` must give
-    // an empty hull, not tstzrange(NULL, NULL) (everything).
+    // Overlap is written with plain comparisons, bounded below by the
+    // tenant's longest deployment (`longest`): range operators are not
+    // leakproof, so under row-level security they cannot use an index (see
+    // migration 20261129000001). The bounds are scalar subqueries, which
+    // PostgreSQL computes once before the scan and uses as index conditions
+    // (a join against the CTE would not be). A deployment without times has NULL bounds
+    // and never compares true; an empty `shown` gives a NULL hull, so the
+    // context's first half is empty too.
     let rows = sqlx::query_as!(
         DeploymentRow,
-        r#"WITH shown AS (
+        r#"WITH bound AS (
+               SELECT coalesce(max(x.planned_end - x.planned_start), interval '0') AS longest
+                 FROM deployments x
+                WHERE x.tenant_id = $1
+           ), shown AS (
                SELECT d.id, d.release_id, d.planned_start, d.planned_end
                  FROM deployments d
-                WHERE d.tenant_id = $1 AND d.planned_start IS NOT NULL
-                  AND d.planned && tstzrange($2, $3)
+                WHERE d.tenant_id = $1
+                  AND d.planned_start >= $2::timestamptz - (SELECT longest FROM bound)
+                  AND d.planned_start < $3
+                  AND d.planned_end > $2
                   AND ($6::uuid IS NULL OR d.environment_id = $6)
                   AND (($4::uuid IS NULL AND $5::uuid IS NULL AND $7::text IS NULL)
                        OR EXISTS (
@@ -272,18 +283,19 @@ async fn deployments(
                              AND ($5::uuid IS NULL OR r.product_id = $5)
                              AND ($7::text IS NULL OR r.status = $7)))
            ), hull AS (
-               SELECT CASE WHEN min(planned_start) IS NULL THEN 'empty'::tstzrange
-                           ELSE tstzrange(min(planned_start) - interval '2 days',
-                                          max(planned_end) + interval '2 days') END AS span
+               SELECT min(planned_start) - interval '2 days' AS lo,
+                      max(planned_end) + interval '2 days' AS hi
                  FROM shown
            ), context AS (
                -- A UNION rather than an OR, so each side uses its index
-               -- (the GiST on planned, the btree on release_id).
+               -- (the btree on planned_start, the btree on release_id).
                SELECT d.id, d.release_id, d.environment_id, d.planned_start, d.planned_end,
                       d.actual_start, d.actual_end, d.result, d.override_reason
                  FROM deployments d
-                WHERE d.tenant_id = $1 AND d.planned_start IS NOT NULL
-                  AND d.planned && (SELECT span FROM hull)
+                WHERE d.tenant_id = $1
+                  AND d.planned_start >= (SELECT lo FROM hull) - (SELECT longest FROM bound)
+                  AND d.planned_start < (SELECT hi FROM hull)
+                  AND d.planned_end > (SELECT lo FROM hull)
                UNION
                SELECT d.id, d.release_id, d.environment_id, d.planned_start, d.planned_end,
                       d.actual_start, d.actual_end, d.result, d.override_reason

@@ -372,8 +372,11 @@ pub async fn plan_data(
              JOIN releases r ON r.tenant_id = d.tenant_id AND r.id = d.release_id
              JOIN environments e ON e.tenant_id = d.tenant_id AND e.id = d.environment_id
              JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
-            WHERE d.tenant_id = $1 AND d.planned_start IS NOT NULL
-              AND d.planned && tstzrange($2, $3)
+             CROSS JOIN (SELECT coalesce(max(x.planned_end - x.planned_start), interval '0') AS longest
+                           FROM deployments x WHERE x.tenant_id = $1) b
+            WHERE d.tenant_id = $1
+              AND d.planned_start >= $2::timestamptz - b.longest AND d.planned_start < $3
+              AND d.planned_end > $2
               AND r.status NOT IN ('cancelled', 'rolled_back')
             ORDER BY d.planned_start, d.id
             LIMIT $4"#,

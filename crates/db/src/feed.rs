@@ -151,8 +151,9 @@ struct DeploymentRow {
 }
 
 /// Scheduled deployments overlapping `[from, to)` to production (or the
-/// filtered environment), nearest to `now` first. Uses the `planned` GiST
-/// index.
+/// filtered environment), nearest to `now` first. Overlap in plain
+/// comparisons on the `(tenant_id, planned_start)` btree (see
+/// [`crate::calendar`]).
 #[tracing::instrument(skip(conn))]
 pub async fn deployments(
     conn: &mut PgConnection,
@@ -175,7 +176,11 @@ pub async fn deployments(
              JOIN releases r ON r.tenant_id = d.tenant_id AND r.id = d.release_id
              JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
              JOIN environments e ON e.tenant_id = d.tenant_id AND e.id = d.environment_id
-            WHERE d.tenant_id = $1 AND d.planned && tstzrange($2, $3)
+            CROSS JOIN (SELECT coalesce(max(x.planned_end - x.planned_start), interval '0') AS longest
+                          FROM deployments x WHERE x.tenant_id = $1) b
+            WHERE d.tenant_id = $1
+              AND d.planned_start >= $2::timestamptz - b.longest AND d.planned_start < $3
+              AND d.planned_end > $2
               AND CASE WHEN $4::uuid IS NULL THEN e.is_production
                        ELSE d.environment_id = $4 END
               AND ($5::uuid IS NULL OR p.product_line_id = $5)

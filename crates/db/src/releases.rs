@@ -1,5 +1,5 @@
-//! Releases: the releases list (one query, with product, owner, train and
-//! the production deployment's go-live), one release, changes with
+//! Releases: the releases list (at most three statements, with product,
+//! owner, train and the production deployment's go-live), one release, changes with
 //! optimistic locking, status changes (setting the baseline go-live when
 //! first scheduled), and deletion of releases that never left the plan.
 //! Deployments have their own module ([`crate::deployments`]).
@@ -93,8 +93,16 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// The releases matching `filter` in one query, by go-live (releases
-/// without one last), at most [`LIST_LIMIT`].
+/// The releases matching `filter`, at most [`LIST_LIMIT`]: upcoming ones
+/// (go-live from yesterday on) soonest first, then those without a go-live,
+/// then past ones most recent first; equal go-lives by product key and
+/// version.
+///
+/// Two statements, three when fewer than [`LIST_LIMIT`] releases are
+/// upcoming: the picks by go-live (each side read in go-live order from the
+/// `(tenant_id, planned_start)` index and cut at the limit, so a tenant's
+/// years of history are never sorted), the unscheduled ones when there is
+/// room, then the rows shown for the picked ids.
 #[tracing::instrument(skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
@@ -106,48 +114,163 @@ pub async fn list(
         .as_deref()
         .filter(|t| !t.trim().is_empty())
         .map(like_pattern);
+    let status = filter.status.map(ReleaseStatus::as_str);
+    let release_type = filter.release_type.map(ReleaseType::as_str);
+    // The go-live deployment of a release is its deployment to the
+    // production environment, to an archived production environment only
+    // when it has none to the current one.
+    let dated = sqlx::query!(
+        r#"WITH live AS NOT MATERIALIZED (
+               -- Production deployments in go-live order (the btree on
+               -- (tenant_id, planned_start)), each side below stops at its
+               -- limit; environments come in as arrays computed once, not
+               -- as joins, so the plan stays an ordered index scan.
+               SELECT d.release_id, d.planned_start
+                 FROM deployments d
+                 JOIN releases r ON r.tenant_id = d.tenant_id AND r.id = d.release_id
+                WHERE d.tenant_id = $1 AND d.planned_start IS NOT NULL
+                  AND d.environment_id = ANY ((SELECT array_agg(id) FROM environments
+                                                WHERE tenant_id = $1 AND is_production)::uuid[])
+                  AND (d.environment_id = ANY ((SELECT array_agg(id) FROM environments
+                                                 WHERE tenant_id = $1 AND is_production
+                                                   AND NOT archived)::uuid[])
+                       OR NOT EXISTS (
+                          SELECT 1 FROM deployments c
+                           WHERE c.tenant_id = $1 AND c.release_id = d.release_id
+                             AND c.environment_id = ANY ((SELECT array_agg(id) FROM environments
+                                                           WHERE tenant_id = $1 AND is_production
+                                                             AND NOT archived)::uuid[])))
+                  AND ($2::uuid IS NULL OR r.product_id = $2)
+                  AND ($3::text IS NULL OR r.status = $3)
+                  AND ($4::text IS NULL OR r.type = $4)
+                  AND ($5::uuid IS NULL OR r.release_train_id = $5)
+                  AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
+           )
+           SELECT release_id AS "release_id!", planned_start AS "go_live!", true AS "upcoming!"
+             FROM (SELECT * FROM live WHERE planned_start >= $8
+                    ORDER BY planned_start, release_id LIMIT $7) upcoming
+           UNION ALL
+           SELECT release_id, planned_start, false
+             FROM (SELECT * FROM live WHERE planned_start < $8
+                    ORDER BY planned_start DESC, release_id LIMIT $7) past"#,
+        tenant.0,
+        filter.product,
+        status,
+        release_type,
+        filter.train,
+        text,
+        LIST_LIMIT,
+        Utc::now() - chrono::Duration::days(1),
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let limit = usize::try_from(LIST_LIMIT).unwrap_or(usize::MAX);
+    let mut go_live: std::collections::HashMap<Uuid, DateTime<Utc>> =
+        std::collections::HashMap::new();
+    let mut upcoming = Vec::new();
+    let mut past = Vec::new();
+    for row in dated {
+        if go_live.insert(row.release_id, row.go_live).is_none() {
+            if row.upcoming {
+                upcoming.push(row.release_id);
+            } else {
+                past.push(row.release_id);
+            }
+        }
+    }
+    let unscheduled = if upcoming.len() < limit {
+        sqlx::query_scalar!(
+            r#"SELECT r.id
+                 FROM releases r
+                 JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
+                WHERE r.tenant_id = $1
+                  AND NOT EXISTS (
+                      SELECT 1 FROM deployments d
+                        JOIN environments e ON e.tenant_id = d.tenant_id AND e.id = d.environment_id
+                       WHERE d.tenant_id = $1 AND d.release_id = r.id AND e.is_production
+                         AND d.planned_start IS NOT NULL)
+                  AND ($2::uuid IS NULL OR r.product_id = $2)
+                  AND ($3::text IS NULL OR r.status = $3)
+                  AND ($4::text IS NULL OR r.type = $4)
+                  AND ($5::uuid IS NULL OR r.release_train_id = $5)
+                  AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
+                ORDER BY p.key, r.version
+                LIMIT $7"#,
+            tenant.0,
+            filter.product,
+            status,
+            release_type,
+            filter.train,
+            text,
+            i64::try_from(limit - upcoming.len()).unwrap_or(LIST_LIMIT),
+        )
+        .fetch_all(&mut *conn)
+        .await?
+    } else {
+        Vec::new()
+    };
+    let picked: Vec<Uuid> = upcoming
+        .iter()
+        .chain(&unscheduled)
+        .chain(&past)
+        .take(limit)
+        .copied()
+        .collect();
+    if picked.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = sqlx::query_as!(
         ListedRow,
         r#"SELECT r.id, r.product_id, p.key AS product_key, p.colour AS product_colour,
                   r.version, r.title, r.type AS release_type, r.status, r.risk,
                   u.display_name AS "owner_name?", r.release_train_id AS train_id,
-                  t.name AS "train_name?", pd.planned_start AS "go_live?"
+                  t.name AS "train_name?", NULL::timestamptz AS go_live
              FROM releases r
              JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
              LEFT JOIN users u ON u.id = r.owner_id
              LEFT JOIN release_trains t
                     ON t.tenant_id = r.tenant_id AND t.id = r.release_train_id
-             LEFT JOIN LATERAL (
-                  SELECT d.planned_start
-                    FROM deployments d
-                    JOIN environments e ON e.tenant_id = d.tenant_id AND e.id = d.environment_id
-                   WHERE d.tenant_id = r.tenant_id AND d.release_id = r.id AND e.is_production
-                   ORDER BY e.archived
-                   LIMIT 1) pd ON true
-            WHERE r.tenant_id = $1
-              AND ($2::uuid IS NULL OR r.product_id = $2)
-              AND ($3::text IS NULL OR r.status = $3)
-              AND ($4::text IS NULL OR r.type = $4)
-              AND ($5::uuid IS NULL OR r.release_train_id = $5)
-              AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
-            -- Upcoming (and unscheduled) releases first, soonest first; then
-            -- past ones, most recent first.
-            ORDER BY coalesce(pd.planned_start < now() - interval '1 day', false),
-                     CASE WHEN pd.planned_start >= now() - interval '1 day'
-                          THEN pd.planned_start END NULLS LAST,
-                     pd.planned_start DESC, p.key, r.version
-            LIMIT $7"#,
+            WHERE r.tenant_id = $1 AND r.id = ANY($2)"#,
         tenant.0,
-        filter.product,
-        filter.status.map(ReleaseStatus::as_str),
-        filter.release_type.map(ReleaseType::as_str),
-        filter.train,
-        text,
-        LIST_LIMIT
+        &picked,
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(ListedRelease::from).collect())
+    let position: std::collections::HashMap<Uuid, usize> =
+        picked.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut listed: Vec<(usize, ListedRelease)> = rows
+        .into_iter()
+        .map(|mut row| {
+            row.go_live = go_live.get(&row.id).copied();
+            (
+                position.get(&row.id).copied().unwrap_or(usize::MAX),
+                ListedRelease::from(row),
+            )
+        })
+        .collect();
+    // The picks' order, equal go-lives by product key and version.
+    listed.sort_by(|(a, x), (b, y)| {
+        let group = |i: usize| {
+            if i < upcoming.len() {
+                0
+            } else if i < upcoming.len() + unscheduled.len() {
+                1
+            } else {
+                2
+            }
+        };
+        group(*a)
+            .cmp(&group(*b))
+            .then_with(|| match group(*a) {
+                0 => x.go_live.cmp(&y.go_live),
+                2 => y.go_live.cmp(&x.go_live),
+                _ => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| x.product_key.cmp(&y.product_key))
+            .then_with(|| x.version.cmp(&y.version))
+            .then_with(|| a.cmp(b))
+    });
+    Ok(listed.into_iter().map(|(_, r)| r).collect())
 }
 
 /// One release with everything its page shows.

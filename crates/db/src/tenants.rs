@@ -25,6 +25,19 @@ pub async fn create(
     Ok(())
 }
 
+/// The tenant's plan version: it changes with every committed transaction
+/// that changes the tenant's planning records (a deferred trigger, see
+/// migration 20261129000002), so what was computed from the plan under one
+/// version is still right while the version reads the same.
+pub async fn plan_version(conn: &mut PgConnection, tenant: TenantId) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar!("SELECT plan_version FROM tenants WHERE id = $1", tenant.0)
+            .fetch_optional(conn)
+            .await?
+            .unwrap_or(-1),
+    )
+}
+
 /// Resolves a slug (owner pool: the tenants table's RLS is not forced).
 pub async fn id_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<TenantId>, DbError> {
     Ok(

@@ -3,7 +3,11 @@
 //! (`window_exceptions`). Lists load in a fixed number of queries: the
 //! windows, then the scope rows and exceptions of all of them at once.
 //! `span` (the instants a window can touch) is computed by the domain and
-//! stored on every save, so calendar queries use the GiST index.
+//! stored on every save, so calendar queries expand only the windows that
+//! can touch their range. A tenant has few windows: they are read through
+//! the primary key's tenant prefix and `span` filters them (a range
+//! operator is not leakproof, so under row-level security it could not be
+//! an index condition anyway).
 
 use crate::DbError;
 use almanac_domain::recurrence::{RRule, Recurrence};
@@ -145,7 +149,7 @@ pub async fn list(
 }
 
 /// Windows (not archived) whose span overlaps `[from, to)`: the candidates
-/// a calendar or conflict check expands. Uses the `span` GiST index.
+/// a calendar or conflict check expands.
 #[tracing::instrument(skip(conn))]
 pub async fn overlapping(
     conn: &mut PgConnection,

@@ -556,24 +556,21 @@ impl Feed {
             .strip_suffix("END:VCALENDAR\r\n")
             .unwrap_or(&head)
             .to_owned();
+        out.reserve(600 * (self.deployments.len() + self.milestones.len()));
         out.push_str(&self.vtimezones(to));
-        let mut events: Vec<Event> = Vec::new();
+        // Each event is written as soon as it is made: a large feed never
+        // holds its thousands of events as objects besides the text.
+        // (Writing to a String cannot fail.)
         for item in &self.windows {
-            events.extend(window_events(item, &self.base_url, from, to));
+            for e in window_events(item, &self.base_url, from, to) {
+                let _ = e.fmt_write(&mut out);
+            }
         }
-        events.extend(
-            self.deployments
-                .iter()
-                .map(|d| deployment_event(d, &self.base_url, self.zone)),
-        );
-        events.extend(
-            self.milestones
-                .iter()
-                .map(|m| milestone_event(m, &self.base_url, self.zone)),
-        );
-        for e in &events {
-            // Writing to a String cannot fail.
-            let _ = e.fmt_write(&mut out);
+        for d in &self.deployments {
+            let _ = deployment_event(d, &self.base_url, self.zone).fmt_write(&mut out);
+        }
+        for m in &self.milestones {
+            let _ = milestone_event(m, &self.base_url, self.zone).fmt_write(&mut out);
         }
         out.push_str("END:VCALENDAR\r\n");
         out

@@ -19,6 +19,9 @@ pub enum Database {
     Embedded { data_dir: PathBuf },
 }
 
+/// What `ALMANAC_PLAN_CACHE_MB` defaults to.
+pub const DEFAULT_PLAN_CACHE_MB: usize = 48;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database: Database,
@@ -26,6 +29,8 @@ pub struct Config {
     pub secure_cookies: bool,
     pub static_dir: PathBuf,
     pub json_logs: bool,
+    /// Megabytes kept of what pages computed from plans (0: none).
+    pub plan_cache_mb: usize,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -60,12 +65,24 @@ impl Config {
             Some(other) => bail!("ALMANAC_LOG_FORMAT={other:?}: use json or pretty"),
         };
         let static_dir = env("ALMANAC_STATIC_DIR").map_or_else(default_static_dir, PathBuf::from);
+        let plan_cache_mb = match env("ALMANAC_PLAN_CACHE_MB") {
+            None => DEFAULT_PLAN_CACHE_MB,
+            Some(v) => v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|mb| *mb <= 4096)
+                .with_context(|| {
+                    format!("ALMANAC_PLAN_CACHE_MB={v:?}: use a number of megabytes from 0 to 4096")
+                })?,
+        };
         Ok(Self {
             database,
             addr,
             secure_cookies,
             static_dir,
             json_logs,
+            plan_cache_mb,
         })
     }
 }

@@ -8,6 +8,9 @@ use std::io::Read;
 use std::net::SocketAddr;
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "almanac", version, about = "Enterprise release calendars")]
 struct Cli {

@@ -55,6 +55,7 @@ async fn serve(
         WebConfig {
             secure_cookies: config.secure_cookies,
             static_dir: config.static_dir.clone(),
+            plan_cache_bytes: config.plan_cache_mb * 1024 * 1024,
         },
     )
     .await?;

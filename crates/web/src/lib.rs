@@ -5,6 +5,7 @@
 //! `almanac_db` inside [`Ctx::enter`] → domain rules → render a page.
 
 mod auth;
+mod cache;
 mod error;
 mod handlers;
 mod layout;

@@ -1,6 +1,14 @@
 //! Shared application state: one `Arc`, cloned into every handler.
 
+use crate::cache::PlanCache;
+use crate::handlers::calendar::{CalendarKey, Prepared};
+use crate::handlers::feed::FeedKey;
 use almanac_db::Db;
+use tokio::sync::Semaphore;
+
+/// Feeds rendered at the same time; more wait (a large feed holds several
+/// megabytes while it is built).
+const FEEDS_AT_ONCE: usize = 2;
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +20,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Directory served under /static.
     pub static_dir: PathBuf,
+    /// Bytes kept of what pages computed from plans ([`crate::cache`]):
+    /// two thirds for calendar views, one third for feeds; 0 keeps nothing.
+    pub plan_cache_bytes: usize,
 }
 
 impl Default for WebConfig {
@@ -19,6 +30,7 @@ impl Default for WebConfig {
         Self {
             secure_cookies: false,
             static_dir: PathBuf::from("static"),
+            plan_cache_bytes: 48 * 1024 * 1024,
         }
     }
 }
@@ -27,6 +39,12 @@ impl Default for WebConfig {
 pub struct App {
     pub db: Db,
     pub config: WebConfig,
+    /// Calendar views computed from a plan version.
+    pub(crate) calendars: PlanCache<CalendarKey, Prepared>,
+    /// Rendered feeds, by plan version.
+    pub(crate) feeds: PlanCache<FeedKey, axum::body::Bytes>,
+    /// Feeds rendered at once (each holds a whole feed in memory).
+    pub(crate) feed_permits: Semaphore,
 }
 
 /// The state every handler receives.
@@ -36,7 +54,14 @@ pub struct AppState(Arc<App>);
 impl AppState {
     #[must_use]
     pub fn new(db: Db, config: WebConfig) -> Self {
-        Self(Arc::new(App { db, config }))
+        let budget = config.plan_cache_bytes;
+        Self(Arc::new(App {
+            db,
+            calendars: PlanCache::new(budget / 3 * 2),
+            feeds: PlanCache::new(budget / 3),
+            feed_permits: Semaphore::new(FEEDS_AT_ONCE),
+            config,
+        }))
     }
 }
 

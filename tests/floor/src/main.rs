@@ -32,6 +32,10 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use std::time::Duration;
 
+/// The same allocator as `almanac serve`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The most rows one request may ask for.
 const MAX_ROWS: i64 = 100_000;
 /// The most cells a row may be rendered in.

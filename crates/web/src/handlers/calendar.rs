@@ -20,6 +20,7 @@ use crate::layout::Layout;
 use crate::state::AppState;
 use agenda::{ConflictRow, Item, Selection};
 use almanac_db::calendar::{self, Calendar, Filter};
+use almanac_db::tenants;
 use almanac_domain::WeekStart;
 use almanac_domain::release::ReleaseStatus;
 use askama::Template;
@@ -27,13 +28,14 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
-use chrono::{Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, DurationRound as _, NaiveDate, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
 use month::MonthGrid;
 use period::{Period, View};
 use quarter::Gantt;
 use serde::Deserialize;
 use std::collections::HashSet;
+use std::sync::Arc;
 use uuid::Uuid;
 use week::WeekGrid;
 
@@ -133,26 +135,122 @@ pub struct CalendarPage {
     /// `/{slug}/releases/schedule?…&date=` (a day's ISO date follows).
     can_plan: bool,
     schedule_href: String,
-    lines: Options,
-    products: Options,
-    environments: Options,
     statuses: Options,
     only_conflicts: bool,
     filtered: bool,
     clear_href: String,
-    month: Option<MonthGrid>,
-    week: Option<WeekGrid>,
-    quarter: Option<Gantt>,
-    day: Option<Vec<Item>>,
-    /// Shown deployments, windows and milestones in the period.
-    item_count: usize,
-    conflicts: Vec<ConflictRow>,
-    conflicts_total: usize,
-    truncated: bool,
+    /// The period laid out (shared with the cache).
+    shown: Arc<Prepared>,
 }
 
 fn zone_of(name: &str) -> Tz {
     name.parse().unwrap_or(Tz::UTC)
+}
+
+/// What identifies a computed view ([`Prepared`]): the tenant and its slug
+/// (links), the view and its instants, the filters, the viewer's zone, and
+/// the minute (milestones turn overdue as time passes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CalendarKey {
+    tenant: Uuid,
+    slug: String,
+    view: &'static str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    params: String,
+    zone: String,
+    minute: DateTime<Utc>,
+}
+
+/// A period laid out for one [`CalendarKey`] under one plan version: the
+/// view's grid, the filter choices and the conflicts panel. Computed from
+/// the period's data, its conflicts and items ([`agenda`]), then kept.
+#[derive(Debug)]
+pub struct Prepared {
+    period: Period,
+    month: Option<MonthGrid>,
+    week: Option<WeekGrid>,
+    quarter: Option<Gantt>,
+    day: Option<Vec<Item>>,
+    lines: Options,
+    products: Options,
+    environments: Options,
+    /// Shown deployments, windows and milestones in the period.
+    item_count: usize,
+    /// The first [`CONFLICTS_SHOWN`] conflicts.
+    conflicts: Vec<ConflictRow>,
+    conflicts_total: usize,
+    truncated: bool,
+    /// About how many bytes it holds (for the cache's budget).
+    bytes: usize,
+}
+
+impl Prepared {
+    /// Conflicts, items and the layout of `view` for `period`, as of
+    /// `minute` (whose local date is "today").
+    fn new(
+        view: View,
+        period: Period,
+        cal: &Calendar,
+        selection: &Selection,
+        slug: &str,
+        tz: Tz,
+        minute: DateTime<Utc>,
+    ) -> Self {
+        let agenda = agenda::build(cal, &period, selection, slug, tz, minute);
+        let today = minute.with_timezone(&tz).date_naive();
+        let (mut month, mut week, mut quarter, mut day) = (None, None, None, None);
+        match view {
+            View::Month => month = Some(month::layout(&period, &agenda.items, today, tz)),
+            View::Week => week = Some(week::layout(&period, &agenda.items, today, tz)),
+            View::Quarter => {
+                quarter = Some(quarter::layout(
+                    &period, cal, &agenda, selection, slug, tz, minute,
+                ));
+            }
+            View::Day => day = Some(agenda.items.clone()),
+        }
+        let conflicts: Vec<ConflictRow> = agenda
+            .conflicts
+            .iter()
+            .take(CONFLICTS_SHOWN)
+            .cloned()
+            .collect();
+        // What a view draws is at most every item, each a few hundred bytes
+        // of text and places.
+        let bytes = 64 * 1024
+            + agenda.items.len() * if view == View::Day { 700 } else { 250 }
+            + conflicts.len() * 500
+            + cal.products.len() * 200;
+        Self {
+            month,
+            week,
+            quarter,
+            day,
+            lines: line_options(cal, &selection.filter),
+            products: product_options(cal, &selection.filter),
+            environments: environment_options(cal, &selection.filter),
+            item_count: agenda.items.len(),
+            conflicts_total: agenda.conflicts.len(),
+            conflicts,
+            truncated: cal.truncated,
+            period,
+            bytes,
+        }
+    }
+}
+
+/// Read in the visitor's transaction: a view computed under the current
+/// plan version, or the data to compute it.
+enum Found {
+    Cached(Arc<Prepared>),
+    Loaded(Box<Loaded>),
+}
+
+struct Loaded {
+    key: Option<(CalendarKey, i64)>,
+    period: Period,
+    cal: Calendar,
 }
 
 pub async fn show(
@@ -165,27 +263,70 @@ pub async fn show(
     let asked = query.date();
     let selection = query.selection();
     let filter = selection.filter.clone();
+    let params = filter_params(&selection);
     let now = Utc::now();
-    let (visit, (period, cal)) = ctx
+    // Everything the agenda shows is computed as of the minute, so one
+    // computed view serves the whole minute.
+    let minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+    let app = state.clone();
+    let key_slug = slug.clone();
+    let key_params = params.clone();
+    let (visit, found) = ctx
         .enter(&state, Some(&slug), move |tx, visit| {
             Box::pin(async move {
                 let tenant = visit.tenant()?;
-                let tz = zone_of(viewer_zone(visit));
+                let zone = viewer_zone(visit).to_owned();
+                let tz = zone_of(&zone);
                 let date = asked.unwrap_or_else(|| now.with_timezone(&tz).date_naive());
                 let week_start =
                     WeekStart::from_iso(tenant.week_start).map_or(Weekday::Mon, WeekStart::weekday);
                 let fiscal = u32::try_from(tenant.fiscal_year_start).unwrap_or(1);
                 let period = Period::new(view, date, week_start, fiscal, tz);
+                let key = if app.config.plan_cache_bytes > 0 {
+                    let version = tenants::plan_version(tx, tenant.id).await?;
+                    let key = CalendarKey {
+                        tenant: tenant.id.0,
+                        slug: key_slug,
+                        view: view.as_str(),
+                        from: period.from,
+                        to: period.to,
+                        params: key_params,
+                        zone,
+                        minute,
+                    };
+                    if let Some(hit) = app.calendars.get(&key, version) {
+                        return Ok(Found::Cached(hit));
+                    }
+                    Some((key, version))
+                } else {
+                    None
+                };
                 let cal = calendar::load(tx, tenant.id, period.from, period.to, &filter).await?;
-                Ok((period, cal))
+                Ok(Found::Loaded(Box::new(Loaded { key, period, cal })))
             })
         })
         .await?;
     let zone = viewer_zone(&visit).to_owned();
     let tz = zone_of(&zone);
     let today = now.with_timezone(&tz).date_naive();
-    let agenda = agenda::build(&cal, &period, &selection, &slug, tz, now);
-    let params = filter_params(&selection);
+    let shown = match found {
+        Found::Cached(hit) => hit,
+        Found::Loaded(loaded) => {
+            let Loaded { key, period, cal } = *loaded;
+            let prepared = Arc::new(Prepared::new(
+                view, period, &cal, &selection, &slug, tz, minute,
+            ));
+            drop(cal);
+            if let Some((key, version)) = key {
+                let bytes = prepared.bytes;
+                state
+                    .calendars
+                    .insert(key, version, Arc::clone(&prepared), bytes);
+            }
+            prepared
+        }
+    };
+    let period = &shown.period;
     let href = |view: View, date: NaiveDate| {
         format!(
             "/{slug}/calendar?view={}&date={date}{params}",
@@ -193,30 +334,6 @@ pub async fn show(
         )
     };
     let layout = Layout::signed_in(&ctx, &visit, "Calendar", "calendar");
-    let (month, week, quarter, day) = match view {
-        View::Month => (
-            Some(month::layout(&period, &agenda.items, today, tz)),
-            None,
-            None,
-            None,
-        ),
-        View::Week => (
-            None,
-            Some(week::layout(&period, &agenda.items, today, tz)),
-            None,
-            None,
-        ),
-        View::Quarter => (
-            None,
-            None,
-            Some(quarter::layout(
-                &period, &cal, &agenda, &selection, &slug, tz, now,
-            )),
-            None,
-        ),
-        View::Day => (None, None, None, Some(agenda.items.clone())),
-    };
-    let conflicts_total = agenda.conflicts.len();
     Ok(CalendarPage {
         title: period.title.clone(),
         date: period.date.to_string(),
@@ -248,22 +365,12 @@ pub async fn show(
         ),
         filtered: !params.is_empty(),
         only_conflicts: selection.only_conflicts,
-        lines: line_options(&cal, &selection.filter),
-        products: product_options(&cal, &selection.filter),
-        environments: environment_options(&cal, &selection.filter),
         statuses: status_options(&selection.filter),
-        item_count: agenda.items.len(),
-        conflicts: agenda.conflicts.into_iter().take(CONFLICTS_SHOWN).collect(),
-        conflicts_total,
-        truncated: cal.truncated,
         view: view.as_str(),
-        month,
-        week,
-        quarter,
-        day,
         zone,
         layout,
         slug,
+        shown,
     })
 }
 

@@ -16,18 +16,20 @@ use crate::error::AppError;
 use crate::state::AppState;
 use almanac_db::feed::{self, Catalog};
 use almanac_db::feed_tokens::FeedVisit;
-use almanac_db::windows;
+use almanac_db::{tenants, windows};
 use almanac_domain::TimeZone;
 use almanac_domain::ical::{self, DeploymentItem, Feed, FeedFilter, MilestoneItem, WindowItem};
 use almanac_domain::window::Window;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The routes of this area; merged by `router::build_app`.
@@ -142,6 +144,27 @@ struct FeedData {
     milestones: Vec<MilestoneItem>,
 }
 
+/// What identifies a rendered feed: the tenant (its slug and name are in
+/// the text), the filter as asked, the subscriber's zone, the address it
+/// was asked at (links), and the minute (the feed's period moves with it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FeedKey {
+    tenant: Uuid,
+    slug: String,
+    name: String,
+    zone: String,
+    origin: String,
+    filter: [String; 4],
+    minute: DateTime<Utc>,
+}
+
+/// Read in the feed's transaction: the text rendered under the current plan
+/// version, or the data to render it.
+enum Found {
+    Cached(Arc<Bytes>),
+    Loaded(Box<(Option<(FeedKey, i64)>, FeedData)>),
+}
+
 pub async fn calendar(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -151,14 +174,48 @@ pub async fn calendar(
     if query.token.is_empty() || query.token.len() > 200 {
         return Err(AppError::NotFound);
     }
+    // A feed is built whole in memory: only a few at a time, the others
+    // wait (and then usually find it rendered).
+    let _permit = state
+        .feed_permits
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
     let now = Utc::now();
-    let (from, to) = ical::bounds(now);
+    let minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+    let (from, to) = ical::bounds(minute);
     let hash = token_hash(&query.token);
-    let (visit, data) = state
+    let origin = origin(&headers, state.config.secure_cookies);
+    let app = state.clone();
+    let key_origin = origin.clone();
+    let (visit, found) = state
         .db
         .enter_feed::<_, AppError, _>(hash, slug, move |tx, visit| {
             Box::pin(async move {
                 let tenant = visit.tenant;
+                let key = if app.config.plan_cache_bytes > 0 {
+                    let version = tenants::plan_version(tx, tenant).await?;
+                    let key = FeedKey {
+                        tenant: tenant.0,
+                        slug: visit.slug.clone(),
+                        name: visit.name.clone(),
+                        zone: visit.time_zone.clone(),
+                        origin: key_origin,
+                        filter: [
+                            query.line.trim().to_owned(),
+                            query.product.trim().to_owned(),
+                            query.environment.trim().to_owned(),
+                            query.status.trim().to_owned(),
+                        ],
+                        minute,
+                    };
+                    if let Some(hit) = app.feeds.get(&key, version) {
+                        return Ok(Found::Cached(hit));
+                    }
+                    Some((key, version))
+                } else {
+                    None
+                };
                 let catalog = feed::catalog(tx, tenant).await?;
                 let filter = query.filter(&catalog)?;
                 let db_filter = feed::Filter {
@@ -169,27 +226,39 @@ pub async fn calendar(
                 };
                 let windows = windows::overlapping(tx, tenant, from, to).await?;
                 let ids: Vec<Uuid> = windows.iter().map(|w| w.id.0).collect();
-                Ok(FeedData {
+                let data = FeedData {
                     stamps: feed::window_stamps(tx, tenant, &ids).await?,
-                    deployments: feed::deployments(tx, tenant, from, to, now, &db_filter).await?,
-                    milestones: feed::milestones(tx, tenant, from, to, now, &db_filter).await?,
+                    deployments: feed::deployments(tx, tenant, from, to, minute, &db_filter)
+                        .await?,
+                    milestones: feed::milestones(tx, tenant, from, to, minute, &db_filter).await?,
                     catalog,
                     filter,
                     windows,
-                })
+                };
+                Ok(Found::Loaded(Box::new((key, data))))
             })
         })
         .await?;
-    let feed = compose(
-        &visit,
-        data,
-        origin(&headers, state.config.secure_cookies),
-        now,
-    );
-    // Large portfolios make large feeds: render off the async workers.
-    let body = tokio::task::spawn_blocking(move || feed.render())
-        .await
-        .map_err(|e| AppError::Internal(Box::new(e)))?;
+    let body = match found {
+        Found::Cached(body) => body,
+        Found::Loaded(loaded) => {
+            let (key, data) = *loaded;
+            let feed = compose(&visit, data, origin, minute);
+            // Large portfolios make large feeds: render off the async workers.
+            let body = Arc::new(Bytes::from(
+                tokio::task::spawn_blocking(move || feed.render())
+                    .await
+                    .map_err(|e| AppError::Internal(Box::new(e)))?,
+            ));
+            if let Some((key, version)) = key {
+                let bytes = body.len();
+                state.feeds.insert(key, version, Arc::clone(&body), bytes);
+            }
+            body
+        }
+    };
+    // The cached text is shared, not copied.
+    let body = Bytes::clone(&body);
     let mut response = body.into_response();
     let h = response.headers_mut();
     h.insert(
