@@ -12,6 +12,7 @@ use almanac_domain::TenantId;
 use almanac_domain::release::{
     DeploymentTimes, Notes, Period, ReleaseTitle, ReleaseType, Risk, Version,
 };
+use chrono::Datelike as _;
 use reqwest::StatusCode;
 use sqlx::types::chrono::{DateTime, Utc};
 use sqlx::{Connection, PgPool};
@@ -653,6 +654,45 @@ async fn a_computed_view_is_kept_until_the_plan_changes(owner: PgPool) {
     // Another viewer's zone or another filter is another view.
     let (_, html) = b.get_text(&format!("{month}&product={}", k.product)).await;
     assert!(html.contains("88.8.8"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_kept_view_is_drawn_for_each_viewer_and_each_date_it_covers(owner: PgPool) {
+    let app = demo_app(owner).await;
+    let k = known_release(&app.owner).await;
+    let rm = app.signed_in("rm@acme.test").await;
+    let exec = app.signed_in("exec@acme.test").await;
+    let day: chrono::NaiveDate = k.ny_date.parse().expect("a date");
+    let first = day.with_day(1).expect("first of the month");
+    let month = |date: chrono::NaiveDate| format!("/acme/calendar?view=month&date={date}");
+    let (_, html) = rm.get_text(&month(first)).await;
+    assert!(
+        html.contains("Schedule a deployment on"),
+        "release managers may schedule"
+    );
+    assert!(html.contains(&k.label));
+    assert!(html.contains(&format!(r#"name="date" value="{first}""#)));
+
+    // The same month, kept: a viewer gets it without the planning links.
+    rename(&app.owner, k.release, "66.6.6", false).await;
+    let (_, html) = exec.get_text(&month(first)).await;
+    assert!(html.contains(&k.label), "the kept view");
+    assert!(!html.contains("66.6.6"));
+    assert!(
+        !html.contains("Schedule a deployment on"),
+        "viewers may not schedule"
+    );
+
+    // Another date of that month: the kept view, navigated from that date.
+    let last = first + chrono::Months::new(1) - chrono::Days::new(1);
+    let (_, html) = rm.get_text(&month(last)).await;
+    assert!(html.contains(&k.label), "the kept view");
+    assert!(html.contains("Schedule a deployment on"));
+    assert!(html.contains(&format!(r#"name="date" value="{last}""#)));
+    assert!(
+        html.contains(&format!("/acme/calendar?view=week&#38;date={last}")),
+        "the week tab opens the week of the date asked for"
+    );
 }
 
 #[sqlx::test(migrations = false)]

@@ -14,6 +14,7 @@ mod quarter;
 mod week;
 
 use crate::auth::Ctx;
+use crate::cache::Lookup;
 use crate::error::AppError;
 use crate::handlers::viewer_zone;
 use crate::layout::Layout;
@@ -35,7 +36,7 @@ use period::{Period, View};
 use quarter::Gantt;
 use serde::Deserialize;
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use uuid::Uuid;
 use week::WeekGrid;
 
@@ -129,8 +130,6 @@ pub struct CalendarPage {
     prev_href: String,
     next_href: String,
     today_href: String,
-    /// `/{slug}/calendar?view=day&…&date=` (a day's ISO date follows).
-    day_href: String,
     /// Release managers may schedule from a day: the scheduling area's
     /// `/{slug}/releases/schedule?…&date=` (a day's ISO date follows).
     can_plan: bool,
@@ -141,6 +140,37 @@ pub struct CalendarPage {
     clear_href: String,
     /// The period laid out (shared with the cache).
     shown: Arc<Prepared>,
+    /// What `shown` draws below the toolbar ([`Prepared::body`]).
+    body: Arc<str>,
+}
+
+/// The part of the page a computed view draws (its grid, timeline or list
+/// and the conflicts panel); rendered once per [`Prepared`] and kind of
+/// viewer.
+#[derive(Template)]
+#[template(path = "calendar/body.html")]
+struct CalendarBody<'a> {
+    shown: &'a Prepared,
+    can_plan: bool,
+    slug: &'a str,
+    zone: &'a str,
+    title: &'a str,
+    day_href: &'a str,
+    schedule_href: &'a str,
+    clear_href: &'a str,
+    filtered: bool,
+}
+
+/// The links a view's body holds, all fixed by its [`CalendarKey`].
+#[derive(Debug)]
+struct BodyLinks {
+    slug: String,
+    zone: String,
+    /// `/{slug}/calendar?view=day&…&date=` (a day's ISO date follows).
+    day_href: String,
+    schedule_href: String,
+    clear_href: String,
+    filtered: bool,
 }
 
 fn zone_of(name: &str) -> Tz {
@@ -148,8 +178,9 @@ fn zone_of(name: &str) -> Tz {
 }
 
 /// What identifies a computed view ([`Prepared`]): the tenant and its slug
-/// (links), the view and its instants, the filters, the viewer's zone, and
-/// the minute (milestones turn overdue as time passes).
+/// (links), the view and its instants, the filters and the viewer's zone.
+/// The cache stamps it with the minute it was computed for (milestones turn
+/// overdue as time passes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CalendarKey {
     tenant: Uuid,
@@ -159,7 +190,6 @@ pub struct CalendarKey {
     to: DateTime<Utc>,
     params: String,
     zone: String,
-    minute: DateTime<Utc>,
 }
 
 /// A period laid out for one [`CalendarKey`] under one plan version: the
@@ -181,6 +211,9 @@ pub struct Prepared {
     conflicts: Vec<ConflictRow>,
     conflicts_total: usize,
     truncated: bool,
+    links: BodyLinks,
+    /// The rendered body for viewers who cannot / can plan.
+    bodies: [OnceLock<Arc<str>>; 2],
     /// About how many bytes it holds (for the cache's budget).
     bytes: usize,
 }
@@ -193,10 +226,11 @@ impl Prepared {
         period: Period,
         cal: &Calendar,
         selection: &Selection,
-        slug: &str,
+        links: BodyLinks,
         tz: Tz,
         minute: DateTime<Utc>,
     ) -> Self {
+        let slug = links.slug.as_str();
         let agenda = agenda::build(cal, &period, selection, slug, tz, minute);
         let today = minute.with_timezone(&tz).date_naive();
         let (mut month, mut week, mut quarter, mut day) = (None, None, None, None);
@@ -235,8 +269,35 @@ impl Prepared {
             conflicts,
             truncated: cal.truncated,
             period,
+            links,
+            bodies: [OnceLock::new(), OnceLock::new()],
             bytes,
         }
+    }
+
+    /// The grid, timeline or list and the conflicts panel as HTML, for a
+    /// viewer who `can_plan` or not: rendered the first time it is asked
+    /// for, then shared by every request this view serves.
+    fn body(&self, can_plan: bool) -> Result<Arc<str>, askama::Error> {
+        let slot = &self.bodies[usize::from(can_plan)];
+        if let Some(body) = slot.get() {
+            return Ok(Arc::clone(body));
+        }
+        let l = &self.links;
+        let rendered: Arc<str> = CalendarBody {
+            shown: self,
+            can_plan,
+            slug: &l.slug,
+            zone: &l.zone,
+            title: &self.period.title,
+            day_href: &l.day_href,
+            schedule_href: &l.schedule_href,
+            clear_href: &l.clear_href,
+            filtered: l.filtered,
+        }
+        .render()?
+        .into();
+        Ok(Arc::clone(slot.get_or_init(|| rendered)))
     }
 }
 
@@ -249,7 +310,6 @@ enum Found {
 
 struct Loaded {
     key: Option<(CalendarKey, i64)>,
-    period: Period,
     cal: Calendar,
 }
 
@@ -268,10 +328,11 @@ pub async fn show(
     // Everything the agenda shows is computed as of the minute, so one
     // computed view serves the whole minute.
     let minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+    let stamp = minute.timestamp() / 60;
     let app = state.clone();
     let key_slug = slug.clone();
     let key_params = params.clone();
-    let (visit, found) = ctx
+    let (visit, (period, found)) = ctx
         .enter(&state, Some(&slug), move |tx, visit| {
             Box::pin(async move {
                 let tenant = visit.tenant()?;
@@ -292,47 +353,80 @@ pub async fn show(
                         to: period.to,
                         params: key_params,
                         zone,
-                        minute,
                     };
-                    if let Some(hit) = app.calendars.get(&key, version) {
-                        return Ok(Found::Cached(hit));
+                    match app.calendars.get(&key, version, stamp) {
+                        Lookup::Fresh(hit) | Lookup::Stale(hit) => {
+                            return Ok((period, Found::Cached(hit)));
+                        }
+                        Lookup::Miss => Some((key, version)),
                     }
-                    Some((key, version))
                 } else {
                     None
                 };
                 let cal = calendar::load(tx, tenant.id, period.from, period.to, &filter).await?;
-                Ok(Found::Loaded(Box::new(Loaded { key, period, cal })))
+                Ok((period, Found::Loaded(Box::new(Loaded { key, cal }))))
             })
         })
         .await?;
     let zone = viewer_zone(&visit).to_owned();
     let tz = zone_of(&zone);
     let today = now.with_timezone(&tz).date_naive();
-    let shown = match found {
-        Found::Cached(hit) => hit,
-        Found::Loaded(loaded) => {
-            let Loaded { key, period, cal } = *loaded;
-            let prepared = Arc::new(Prepared::new(
-                view, period, &cal, &selection, &slug, tz, minute,
-            ));
-            drop(cal);
-            if let Some((key, version)) = key {
-                let bytes = prepared.bytes;
-                state
-                    .calendars
-                    .insert(key, version, Arc::clone(&prepared), bytes);
-            }
-            prepared
-        }
-    };
-    let period = &shown.period;
     let href = |view: View, date: NaiveDate| {
         format!(
             "/{slug}/calendar?view={}&date={date}{params}",
             view.as_str()
         )
     };
+    let clear_href = format!(
+        "/{slug}/calendar?view={}&date={}",
+        view.as_str(),
+        period.date
+    );
+    let schedule_href = format!(
+        "/{slug}/releases/schedule?{}date=",
+        selection
+            .filter
+            .environment
+            .map(|e| format!("environment={e}&"))
+            .unwrap_or_default()
+    );
+    let shown = match found {
+        Found::Cached(hit) => hit,
+        Found::Loaded(loaded) => {
+            let Loaded { key, cal } = *loaded;
+            let links = BodyLinks {
+                slug: slug.clone(),
+                zone: zone.clone(),
+                day_href: format!("/{slug}/calendar?view=day{params}&date="),
+                schedule_href: schedule_href.clone(),
+                clear_href: clear_href.clone(),
+                filtered: !params.is_empty(),
+            };
+            let prepared = Arc::new(Prepared::new(
+                view,
+                period.clone(),
+                &cal,
+                &selection,
+                links,
+                tz,
+                minute,
+            ));
+            drop(cal);
+            if let Some((key, version)) = key {
+                // The view's layout plus its rendered body (about as large
+                // as the layout's estimate, for each kind of viewer).
+                let bytes = prepared.bytes * 3;
+                state
+                    .calendars
+                    .insert(key, version, stamp, Arc::clone(&prepared), bytes);
+            }
+            prepared
+        }
+    };
+    let can_plan = visit.tenant.as_ref().is_some_and(|t| t.role.can_plan());
+    let body = shown
+        .body(can_plan)
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
     let layout = Layout::signed_in(&ctx, &visit, "Calendar", "calendar");
     Ok(CalendarPage {
         title: period.title.clone(),
@@ -348,21 +442,9 @@ pub async fn show(
         prev_href: href(view, period.prev),
         next_href: href(view, period.next),
         today_href: href(view, today),
-        day_href: format!("/{slug}/calendar?view=day{params}&date="),
-        can_plan: visit.tenant.as_ref().is_some_and(|t| t.role.can_plan()),
-        schedule_href: format!(
-            "/{slug}/releases/schedule?{}date=",
-            selection
-                .filter
-                .environment
-                .map(|e| format!("environment={e}&"))
-                .unwrap_or_default()
-        ),
-        clear_href: format!(
-            "/{slug}/calendar?view={}&date={}",
-            view.as_str(),
-            period.date
-        ),
+        can_plan,
+        schedule_href,
+        clear_href,
         filtered: !params.is_empty(),
         only_conflicts: selection.only_conflicts,
         statuses: status_options(&selection.filter),
@@ -371,6 +453,7 @@ pub async fn show(
         layout,
         slug,
         shown,
+        body,
     })
 }
 

@@ -12,6 +12,7 @@
 pub mod tokens;
 
 use crate::auth::token_hash;
+use crate::cache::Lookup;
 use crate::error::AppError;
 use crate::state::AppState;
 use almanac_db::feed::{self, Catalog};
@@ -146,7 +147,8 @@ struct FeedData {
 
 /// What identifies a rendered feed: the tenant (its slug and name are in
 /// the text), the filter as asked, the subscriber's zone, the address it
-/// was asked at (links), and the minute (the feed's period moves with it).
+/// was asked at (links). The cache stamps it with its minute (the feed's
+/// period moves with it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FeedKey {
     tenant: Uuid,
@@ -155,7 +157,6 @@ pub struct FeedKey {
     zone: String,
     origin: String,
     filter: [String; 4],
-    minute: DateTime<Utc>,
 }
 
 /// Read in the feed's transaction: the text rendered under the current plan
@@ -183,6 +184,7 @@ pub async fn calendar(
         .map_err(|e| AppError::Internal(Box::new(e)))?;
     let now = Utc::now();
     let minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+    let stamp = minute.timestamp() / 60;
     let (from, to) = ical::bounds(minute);
     let hash = token_hash(&query.token);
     let origin = origin(&headers, state.config.secure_cookies);
@@ -207,12 +209,13 @@ pub async fn calendar(
                             query.environment.trim().to_owned(),
                             query.status.trim().to_owned(),
                         ],
-                        minute,
                     };
-                    if let Some(hit) = app.feeds.get(&key, version) {
-                        return Ok(Found::Cached(hit));
+                    match app.feeds.get(&key, version, stamp) {
+                        Lookup::Fresh(hit) | Lookup::Stale(hit) => {
+                            return Ok(Found::Cached(hit));
+                        }
+                        Lookup::Miss => Some((key, version)),
                     }
-                    Some((key, version))
                 } else {
                     None
                 };
@@ -252,7 +255,9 @@ pub async fn calendar(
             ));
             if let Some((key, version)) = key {
                 let bytes = body.len();
-                state.feeds.insert(key, version, Arc::clone(&body), bytes);
+                state
+                    .feeds
+                    .insert(key, version, stamp, Arc::clone(&body), bytes);
             }
             body
         }
