@@ -280,6 +280,46 @@ async fn a_release_is_created_with_its_deployments_and_listed(owner: PgPool) {
         .get_text("/acme/releases?status=released&type=minor")
         .await;
     assert!(by_status.contains("No releases match these filters"));
+
+    // Production moves to a new environment: a go-live on the archived one
+    // still counts, in go-live order with the new one's.
+    sqlx::query("UPDATE environments SET archived = true WHERE id = $1")
+        .bind(p.prod)
+        .execute(&app.owner)
+        .await
+        .expect("archive production");
+    let new_prod: Uuid = sqlx::query_scalar(
+        "INSERT INTO environments (tenant_id, id, name, position, is_production)
+         VALUES ($1, $2, 'rl-production-2', 40, true) RETURNING id",
+    )
+    .bind(p.tenant)
+    .bind(Uuid::now_v7())
+    .fetch_one(&app.owner)
+    .await
+    .expect("new production");
+    let moved = Portfolio {
+        prod: new_prod,
+        ..p
+    };
+    create(
+        &b,
+        &release_form(
+            &moved,
+            moved.pay,
+            "3.0.0",
+            Some(("2027-03-05T22:00", "2027-03-05T23:00")),
+        ),
+    )
+    .await;
+    let (_, list) = b.get_text("/acme/releases").await;
+    let order: Vec<usize> = [">3.0.0<", ">2.4.0<", ">1.0.0<", ">0.9.0<"]
+        .iter()
+        .map(|v| list.find(v).unwrap_or_else(|| panic!("{v} listed")))
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "upcoming by go-live (new and archived production), unscheduled, past: {order:?}"
+    );
 }
 
 #[sqlx::test(migrations = false)]

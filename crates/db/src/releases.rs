@@ -118,41 +118,62 @@ pub async fn list(
     let release_type = filter.release_type.map(ReleaseType::as_str);
     // The go-live deployment of a release is its deployment to the
     // production environment, to an archived production environment only
-    // when it has none to the current one.
+    // when it has none to the current one. Each side (upcoming, past) of
+    // each kind is one ordered read of (tenant, environment, planned_start)
+    // stopping at the limit: four short reads instead of sorting every
+    // production deployment of the tenant (a union of them is not planned
+    // as ordered reads, so they stay separate sub-selects merged here).
     let dated = sqlx::query!(
-        r#"WITH live AS NOT MATERIALIZED (
-               -- Production deployments in go-live order (the btree on
-               -- (tenant_id, planned_start)), each side below stops at its
-               -- limit; environments come in as arrays computed once, not
-               -- as joins, so the plan stays an ordered index scan.
+        r#"WITH current AS (
+               SELECT id FROM environments
+                WHERE tenant_id = $1 AND is_production AND NOT archived
+           ), on_archived AS MATERIALIZED (
+               -- Read from the environments' index first (usually none).
                SELECT d.release_id, d.planned_start
                  FROM deployments d
-                 JOIN releases r ON r.tenant_id = d.tenant_id AND r.id = d.release_id
                 WHERE d.tenant_id = $1 AND d.planned_start IS NOT NULL
                   AND d.environment_id = ANY ((SELECT array_agg(id) FROM environments
-                                                WHERE tenant_id = $1 AND is_production)::uuid[])
-                  AND (d.environment_id = ANY ((SELECT array_agg(id) FROM environments
-                                                 WHERE tenant_id = $1 AND is_production
-                                                   AND NOT archived)::uuid[])
-                       OR NOT EXISTS (
-                          SELECT 1 FROM deployments c
-                           WHERE c.tenant_id = $1 AND c.release_id = d.release_id
-                             AND c.environment_id = ANY ((SELECT array_agg(id) FROM environments
-                                                           WHERE tenant_id = $1 AND is_production
-                                                             AND NOT archived)::uuid[])))
-                  AND ($2::uuid IS NULL OR r.product_id = $2)
-                  AND ($3::text IS NULL OR r.status = $3)
-                  AND ($4::text IS NULL OR r.type = $4)
-                  AND ($5::uuid IS NULL OR r.release_train_id = $5)
-                  AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
+                                                WHERE tenant_id = $1 AND is_production
+                                                  AND archived)::uuid[])
+                  AND NOT EXISTS (
+                      SELECT 1 FROM deployments c
+                       WHERE c.tenant_id = $1 AND c.release_id = d.release_id
+                         AND c.environment_id = (SELECT id FROM current))
            )
-           SELECT release_id AS "release_id!", planned_start AS "go_live!", true AS "upcoming!"
-             FROM (SELECT * FROM live WHERE planned_start >= $8
-                    ORDER BY planned_start, release_id LIMIT $7) upcoming
+           (SELECT d.release_id, d.planned_start, true AS upcoming
+              FROM deployments d
+              JOIN releases r ON r.tenant_id = d.tenant_id AND r.id = d.release_id
+             WHERE d.tenant_id = $1 AND d.planned_start >= $8
+               AND d.environment_id = (SELECT id FROM current)
+               AND ($2::uuid IS NULL OR r.product_id = $2)
+               AND ($3::text IS NULL OR r.status = $3)
+               AND ($4::text IS NULL OR r.type = $4)
+               AND ($5::uuid IS NULL OR r.release_train_id = $5)
+               AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
+             ORDER BY d.planned_start LIMIT $7)
            UNION ALL
-           SELECT release_id, planned_start, false
-             FROM (SELECT * FROM live WHERE planned_start < $8
-                    ORDER BY planned_start DESC, release_id LIMIT $7) past"#,
+           (SELECT d.release_id, d.planned_start, false
+              FROM deployments d
+              JOIN releases r ON r.tenant_id = d.tenant_id AND r.id = d.release_id
+             WHERE d.tenant_id = $1 AND d.planned_start < $8
+               AND d.environment_id = (SELECT id FROM current)
+               AND ($2::uuid IS NULL OR r.product_id = $2)
+               AND ($3::text IS NULL OR r.status = $3)
+               AND ($4::text IS NULL OR r.type = $4)
+               AND ($5::uuid IS NULL OR r.release_train_id = $5)
+               AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
+             ORDER BY d.planned_start DESC LIMIT $7)
+           UNION ALL
+           (SELECT a.release_id, a.planned_start, a.planned_start >= $8
+              FROM on_archived a
+              JOIN releases r ON r.tenant_id = $1 AND r.id = a.release_id
+             WHERE EXISTS (SELECT 1 FROM environments
+                            WHERE tenant_id = $1 AND is_production AND archived)
+               AND ($2::uuid IS NULL OR r.product_id = $2)
+               AND ($3::text IS NULL OR r.status = $3)
+               AND ($4::text IS NULL OR r.type = $4)
+               AND ($5::uuid IS NULL OR r.release_train_id = $5)
+               AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6))"#,
         tenant.0,
         filter.product,
         status,
@@ -170,14 +191,23 @@ pub async fn list(
     let mut upcoming = Vec::new();
     let mut past = Vec::new();
     for row in dated {
-        if go_live.insert(row.release_id, row.go_live).is_none() {
-            if row.upcoming {
-                upcoming.push(row.release_id);
+        let (Some(id), Some(at)) = (row.release_id, row.planned_start) else {
+            continue;
+        };
+        if go_live.insert(id, at).is_none() {
+            if row.upcoming == Some(true) {
+                upcoming.push((at, id));
             } else {
-                past.push(row.release_id);
+                past.push((at, id));
             }
         }
     }
+    // The archived production environments' go-lives join the others in
+    // go-live order (usually there are none).
+    upcoming.sort_unstable();
+    past.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let upcoming: Vec<Uuid> = upcoming.into_iter().take(limit).map(|(_, id)| id).collect();
+    let past: Vec<Uuid> = past.into_iter().take(limit).map(|(_, id)| id).collect();
     let unscheduled = if upcoming.len() < limit {
         sqlx::query_scalar!(
             r#"SELECT r.id

@@ -22,9 +22,18 @@ const ROW_PAD: f64 = 6.0;
 const GROUP_H: f64 = 22.0;
 const BAR_H: f64 = 12.0;
 
-/// A number for an SVG attribute (one decimal).
+/// A number for an SVG attribute, to a tenth ("12", "12.5", "-0.5").
+/// Written from whole tenths: float formatting with a precision was most of
+/// the time a large timeline took to lay out.
 fn n(v: f64) -> String {
-    format!("{v:.1}")
+    #[allow(clippy::cast_possible_truncation)] // SVG coordinates are small
+    let tenths = (v * 10.0).round() as i64;
+    let (sign, a) = (if tenths < 0 { "-" } else { "" }, tenths.unsigned_abs());
+    if a % 10 == 0 {
+        format!("{sign}{}", a / 10)
+    } else {
+        format!("{sign}{}.{}", a / 10, a % 10)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -366,5 +375,26 @@ fn bar(s: &Span, y: f64, x: &impl Fn(DateTime<Utc>) -> f64, slug: &str, tz: Tz) 
         } else {
             a + width + 10.0 + 6.0 * d.version.chars().count() as f64
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::n;
+
+    #[test]
+    fn coordinates_are_written_to_a_tenth() {
+        for (v, text) in [
+            (0.0, "0"),
+            (12.0, "12"),
+            (12.34, "12.3"),
+            (12.35, "12.4"),
+            (1189.96, "1190"),
+            (-0.5, "-0.5"),
+            (-0.04, "0"),
+            (-3.0, "-3"),
+        ] {
+            assert_eq!(n(v), text, "{v}");
+        }
     }
 }
