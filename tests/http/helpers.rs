@@ -126,6 +126,39 @@ impl TestApp {
         b
     }
 
+    /// A browser signed in as `user` through a session made directly in
+    /// the database (no password hashing: for tests that need many people).
+    pub async fn session_for(&self, user: uuid::Uuid) -> Browser {
+        // Unguessable enough for a test database: time-ordered ids with
+        // their random bits.
+        let token = format!(
+            "{}{}",
+            uuid::Uuid::now_v7().simple(),
+            uuid::Uuid::now_v7().simple()
+        );
+        // The app stores the SHA-256 of the cookie's token.
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, expires_at)
+             VALUES (sha256(convert_to($1, 'UTF8')), $2, now() + interval '1 day')",
+        )
+        .bind(&token)
+        .bind(user)
+        .execute(&self.owner)
+        .await
+        .expect("session");
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let url: reqwest::Url = self.url("/").parse().expect("url");
+        jar.add_cookie_str(&format!("almanac_session={token}; Path=/"), &url);
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_provider(jar)
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+            base: self.url(""),
+        }
+    }
+
     /// Stops serving (the database stays).
     pub fn stop(&self) {
         self.server.abort();

@@ -16,6 +16,7 @@ mod members;
 mod ops;
 mod products;
 mod releases;
+mod reviews;
 mod runbook;
 mod scheduling;
 mod security;

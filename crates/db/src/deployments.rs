@@ -324,12 +324,13 @@ pub struct PlanData {
     pub windows: Vec<Window>,
     /// Milestones of the releases asked for.
     pub milestones: Vec<MilestoneFacts>,
-    /// Releases with an approved go/no-go decision (none until reviews exist).
+    /// Releases approved besides what their status says (none: the status
+    /// records the go decision).
     pub approved: HashSet<Uuid>,
 }
 
 impl PlanData {
-    /// The plan to check against (rule 6 off until reviews exist).
+    /// The plan to check against (every rule, 6 included).
     #[must_use]
     pub fn plan(&self, now: DateTime<Utc>) -> Plan<'_> {
         Plan {
@@ -338,7 +339,7 @@ impl PlanData {
             environments: &self.environments,
             milestones: &self.milestones,
             approved_releases: &self.approved,
-            review_rule_enabled: false,
+            review_rule_enabled: true,
             now,
         }
     }

@@ -22,6 +22,7 @@ pub mod milestones;
 pub mod pool;
 pub mod products;
 pub mod releases;
+pub mod reviews;
 pub mod scope;
 pub mod sessions;
 pub mod templates;

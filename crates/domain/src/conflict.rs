@@ -203,9 +203,10 @@ pub struct Plan<'a> {
     pub windows: &'a [Window],
     pub environments: &'a [EnvironmentFacts],
     pub milestones: &'a [MilestoneFacts],
-    /// Releases with an approved go/no-go decision (rule 6).
+    /// Releases with an approved go/no-go decision (rule 6) besides those
+    /// whose status says so (approved, in progress, released).
     pub approved_releases: &'a HashSet<Uuid>,
-    /// Rule 6 is off until go/no-go reviews exist.
+    /// Rule 6 (go-live within 48 hours without an approved decision).
     pub review_rule_enabled: bool,
     pub now: DateTime<Utc>,
 }

@@ -12,6 +12,7 @@ pub mod milestone;
 pub mod product;
 pub mod recurrence;
 pub mod release;
+pub mod review;
 pub mod role;
 pub mod template;
 pub mod tenant;

@@ -2,8 +2,8 @@
 
 use crate::error::{AppError, render_errors};
 use crate::handlers::{
-    account, calendar, dashboard, environments, feed, health, members, products, releases, runbook,
-    scheduling, session, settings, templates, windows,
+    account, calendar, dashboard, environments, feed, health, members, products, releases, reviews,
+    runbook, scheduling, session, settings, templates, windows,
 };
 use crate::middleware;
 use crate::state::AppState;
@@ -71,6 +71,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(windows::routes())
         .merge(releases::routes())
         .merge(runbook::routes())
+        .merge(reviews::routes())
         .merge(calendar::routes())
         .merge(scheduling::routes())
         .merge(feed::routes())

@@ -357,10 +357,12 @@ impl<'p> Checker<'p> {
             // 6. Go-live soon without an approved decision.
             let soon = d.start >= self.plan.now
                 && d.start < self.plan.now + Duration::hours(APPROVAL_HORIZON_HOURS);
-            if self.plan.review_rule_enabled
-                && soon
-                && !self.plan.approved_releases.contains(&d.release_id)
-            {
+            // A go decision moves the release to approved (and on).
+            let approved = matches!(
+                d.release_status,
+                ReleaseStatus::Approved | ReleaseStatus::InProgress | ReleaseStatus::Released
+            ) || self.plan.approved_releases.contains(&d.release_id);
+            if self.plan.review_rule_enabled && soon && !approved {
                 add(
                     ConflictKind::NoApproval,
                     Severity::Warning,

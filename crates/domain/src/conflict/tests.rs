@@ -877,6 +877,30 @@ fn go_live_soon_needs_an_approved_decision_once_reviews_exist() {
     }
 }
 
+#[test]
+fn a_release_whose_review_said_go_is_not_warned() {
+    let now = utc("2026-12-01T00:00");
+    for (status, warned) in [
+        (ReleaseStatus::Scheduled, true),
+        (ReleaseStatus::Rejected, true),
+        (ReleaseStatus::Approved, false),
+        (ReleaseStatus::InProgress, false),
+    ] {
+        let mut d = dep(1, 1, PROD, "2026-12-02T04:00", "2026-12-09T00:00").done();
+        d.release_status = status;
+        let mut f = Fixture::new(Vec::new(), vec![d]);
+        f.environments.retain(|e| e.id != id(PROD));
+        f.now = now;
+        f.reviews = true;
+        let found = f
+            .detect()
+            .into_iter()
+            .filter(|c| c.kind == ConflictKind::NoApproval)
+            .count();
+        assert_eq!(found, usize::from(warned), "{status:?}");
+    }
+}
+
 // ------------------------------------------------------------ check
 
 #[test]

@@ -24,6 +24,9 @@ pub struct DashboardPage {
     fiscal_year_start: &'static str,
     member_count: usize,
     activity: Vec<ActivityRow>,
+    /// Open reviews waiting for the visitor's vote.
+    waiting: Vec<crate::handlers::reviews::Waiting>,
+    slug: String,
 }
 
 pub struct ActivityRow {
@@ -42,13 +45,18 @@ pub async fn show(
     ctx: Ctx,
     Path(slug): Path<String>,
 ) -> Result<DashboardPage, AppError> {
-    let (visit, (member_count, activity)) = ctx
+    let (visit, (member_count, activity, waiting)) = ctx
         .enter(&state, Some(&slug), |tx, visit| {
             Box::pin(async move {
                 let tenant = visit.tenant()?.id;
                 let count = members::list(tx, tenant).await?.len();
                 let activity = audit::recent(tx, tenant, 10).await?;
-                Ok((count, activity))
+                let waiting = if visit.tenant()?.role.can_vote() {
+                    crate::handlers::reviews::pending_for(tx, visit, tenant).await?
+                } else {
+                    Vec::new()
+                };
+                Ok((count, activity, waiting))
             })
         })
         .await?;
@@ -73,6 +81,8 @@ pub async fn show(
             })
             .collect(),
         layout: Layout::signed_in(&ctx, &visit, "Dashboard", "dashboard"),
+        waiting,
+        slug,
     })
 }
 

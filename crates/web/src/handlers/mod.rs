@@ -9,6 +9,7 @@ pub mod health;
 pub mod members;
 pub mod products;
 pub mod releases;
+pub mod reviews;
 pub mod runbook;
 pub mod scheduling;
 pub mod session;

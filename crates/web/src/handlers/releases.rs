@@ -12,6 +12,7 @@ mod trains;
 
 use crate::auth::Ctx;
 use crate::error::AppError;
+use crate::handlers::reviews;
 use crate::handlers::runbook::{self, Runbook};
 use crate::handlers::scheduling;
 use crate::handlers::{viewer_zone, with_status};
@@ -267,15 +268,14 @@ pub(crate) struct Detail {
     conflicts: HashMap<Uuid, Vec<Conflict>>,
     runbook: Runbook,
     history: Vec<audit::Event>,
+    /// The latest go/no-go round, computed for the viewer.
+    review: Option<reviews::CurrentReview>,
 }
 
 /// Reads the release page (a fixed number of queries).
-async fn load_detail(
-    tx: &mut Tx,
-    tenant: TenantId,
-    id: Uuid,
-    zone: &str,
-) -> Result<Detail, AppError> {
+async fn load_detail(tx: &mut Tx, visit: &Visit, id: Uuid) -> Result<Detail, AppError> {
+    let tenant = visit.tenant()?.id;
+    let zone = viewer_zone(visit);
     let release = releases::get(tx, tenant, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -283,12 +283,14 @@ async fn load_detail(
     let conflicts = scheduling::release_conflicts(tx, tenant, id, &deployments, Utc::now()).await?;
     let runbook = runbook::load(tx, tenant, id, zone).await?;
     let history = audit::history(tx, tenant, "release", &id.to_string(), 100).await?;
+    let review = reviews::current_for_release(tx, visit, tenant, id, release.owner_id).await?;
     Ok(Detail {
         release,
         deployments,
         conflicts,
         runbook,
         history,
+        review,
     })
 }
 
@@ -357,6 +359,9 @@ pub struct ShowPage {
     may_delete: bool,
     runbook: Runbook,
     history: Vec<HistoryRow>,
+    review: Option<reviews::CurrentReview>,
+    /// Reviews can be opened now (scheduled or rejected, none open).
+    may_open_review: bool,
 }
 
 impl ShowPage {
@@ -368,6 +373,7 @@ impl ShowPage {
             mut conflicts,
             runbook,
             history,
+            review,
         } = detail;
         let slip = slip(r.baseline_go_live, r.actual_go_live).map(|s| (slip_words(s), on_time(s)));
         let plan = can_plan(visit);
@@ -413,6 +419,10 @@ impl ShowPage {
             may_delete: plan && r.status.may_delete(r.ever_deployed),
             runbook,
             history: history_rows(history, zone),
+            may_open_review: plan
+                && matches!(r.status, ReleaseStatus::Scheduled | ReleaseStatus::Rejected)
+                && review.as_ref().is_none_or(|c| c.closed),
+            review,
             r,
         }
     }
@@ -426,10 +436,7 @@ pub async fn show(
     let id = id_of(&id)?;
     let (visit, detail) = ctx
         .enter(&state, Some(&slug), move |tx, visit| {
-            Box::pin(async move {
-                let tenant = visit.tenant()?.id;
-                load_detail(tx, tenant, id, viewer_zone(visit)).await
-            })
+            Box::pin(async move { load_detail(tx, visit, id).await })
         })
         .await?;
     Ok(ShowPage::new(&ctx, &visit, &slug, detail))
@@ -465,8 +472,7 @@ async fn refusal(
     status: StatusCode,
     message: String,
 ) -> Result<Refusal, AppError> {
-    let tenant = visit.tenant()?.id;
-    let detail = load_detail(tx, tenant, id, viewer_zone(visit)).await?;
+    let detail = load_detail(tx, visit, id).await?;
     Ok(Refusal {
         status,
         message,

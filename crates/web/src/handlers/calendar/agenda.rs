@@ -306,7 +306,7 @@ pub fn detect(cal: &Calendar, now: DateTime<Utc>) -> HashMap<Uuid, Vec<Conflict>
         environments: &environments,
         milestones: &milestones,
         approved_releases: &approved,
-        review_rule_enabled: false,
+        review_rule_enabled: true,
         now,
     };
     let mut conflicts = conflict::detect(&plan);

@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS outbox;
+DROP TABLE IF EXISTS votes;
+DROP TABLE IF EXISTS reviews;
+DROP TABLE IF EXISTS review_policies;
