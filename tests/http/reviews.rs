@@ -159,6 +159,18 @@ async fn a_review_is_opened_voted_on_and_closed_go_which_approves_the_release(ow
     let (_, html) = rm.get_text(&format!("/acme/releases/{release}")).await;
     assert!(html.contains("Round 1") && html.contains("decided"));
 
+    // The board: gone from the open reviews, kept among the decided ones.
+    let (_, board) = cab.get_text("/acme/board").await;
+    assert!(!board.contains(&label), "no longer open");
+    let (_, board) = cab.get_text("/acme/board?decided=1").await;
+    assert!(board.contains("Decided in the last 7 days") && board.contains(&label));
+    // The print view: the record without forms, with the policy as opened.
+    let (status, print) = cab.get_text(&format!("{review}?print=1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(print.contains("Policy as opened") && print.contains("required 1 of cab@acme.test"));
+    assert!(!print.contains("Cast vote") && print.contains("Ready."));
+    assert!(print.contains("vote cast"), "the history of the round");
+
     // A closed review takes no more votes.
     let r = vote(&cab, &review, "no_go", "Changed my mind").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
