@@ -500,6 +500,22 @@ async fn the_board_shows_open_reviews_with_the_voters_own_buttons_and_filters(ow
     .expect("another product");
     let (_, html) = exec.get_text(&format!("/acme/board?product={other}")).await;
     assert!(!html.contains(&label));
+    let (line, other_line): (Uuid, Uuid) = sqlx::query_as(
+        "SELECT p.product_line_id,
+                (SELECT l.id FROM product_lines l
+                  WHERE l.tenant_id = p.tenant_id AND l.id <> p.product_line_id LIMIT 1)
+           FROM releases r JOIN products p ON p.id = r.product_id WHERE r.id = $1",
+    )
+    .bind(release)
+    .fetch_one(&app.owner)
+    .await
+    .expect("lines");
+    let (_, html) = exec.get_text(&format!("/acme/board?line={line}")).await;
+    assert!(html.contains(&label), "its own product line");
+    let (_, html) = exec
+        .get_text(&format!("/acme/board?line={other_line}"))
+        .await;
+    assert!(!html.contains(&label), "another product line");
 }
 
 #[sqlx::test(migrations = false)]
