@@ -111,6 +111,10 @@ async fn portfolio_counts(owner: &PgPool) -> BTreeMap<String, i64> {
         "deployments",
         "milestones",
         "checklist_items",
+        "review_policies",
+        "reviews",
+        "votes",
+        "outbox",
     ];
     let mut out = BTreeMap::new();
     for slug in ["acme", "globex"] {
@@ -485,6 +489,22 @@ async fn demo_reset_rebuilds_the_portfolios(owner: PgPool) {
         .execute(&owner)
         .await
         .expect("rename");
+    // Someone's preset and an event waiting for delivery: both go too.
+    sqlx::query(
+        "INSERT INTO review_policies (tenant_id, id, name, policy)
+         SELECT id, gen_random_uuid(), 'Weekend CAB', '{\"stages\": []}' FROM tenants
+          WHERE slug = 'acme'",
+    )
+    .execute(&owner)
+    .await
+    .expect("preset");
+    sqlx::query(
+        "INSERT INTO outbox (tenant_id, id, topic, payload)
+         SELECT id, gen_random_uuid(), 'review.opened', '{}' FROM tenants WHERE slug = 'acme'",
+    )
+    .execute(&owner)
+    .await
+    .expect("outbox");
     let outcome = almanac::demo::reset(&owner).await.expect("reset");
     assert_eq!(outcome.len(), 2);
     assert!(outcome.iter().all(|(_, built)| built.is_some()));
@@ -503,6 +523,168 @@ async fn demo_reset_rebuilds_the_portfolios(owner: PgPool) {
         .await
         .expect("product");
     assert_eq!(name, "Payments");
+}
+
+/// One count about acme (`$1` is its slug).
+async fn acme_count(owner: &PgPool, sql: &str) -> i64 {
+    count(owner, sql, "acme").await
+}
+
+/// Releases and reviews of the tenant `$1`, for [`acme_count`].
+const ROUNDS: &str = "FROM reviews v JOIN tenants t ON t.id = v.tenant_id
+     JOIN releases r ON r.tenant_id = v.tenant_id AND r.id = v.release_id
+    WHERE t.slug = $1";
+
+#[sqlx::test(migrations = false)]
+async fn demo_builds_acme_go_no_go_reviews(owner: PgPool) {
+    prepare_database(&owner).await;
+    almanac::demo::load(&owner).await.expect("demo");
+    let presets: Vec<(String, String, i32)> = sqlx::query_as(
+        "SELECT t.slug, p.name, jsonb_array_length(p.policy -> 'stages')
+           FROM review_policies p JOIN tenants t ON t.id = p.tenant_id ORDER BY 1, 2",
+    )
+    .fetch_all(&owner)
+    .await
+    .expect("presets");
+    let presets: Vec<(&str, &str, i32)> = presets
+        .iter()
+        .map(|(t, n, s)| (t.as_str(), n.as_str(), *s))
+        .collect();
+    assert_eq!(
+        presets,
+        [
+            ("acme", "Emergency change", 1),
+            ("acme", "Standard CAB", 2),
+            ("globex", "Change approval", 1)
+        ]
+    );
+    let q = |tail: &str| format!("SELECT count(*) {ROUNDS} {tail}");
+    let closed = acme_count(&owner, &q("AND v.closed_at IS NOT NULL")).await;
+    assert!(closed > 40, "past releases were decided ({closed})");
+    assert_eq!(
+        acme_count(&owner, &q("AND v.decision <> v.computed_decision")).await,
+        1,
+        "one closed against the votes"
+    );
+    assert_eq!(
+        acme_count(
+            &owner,
+            &q("AND v.decision <> v.computed_decision AND btrim(v.override_reason) <> ''")
+        )
+        .await,
+        1,
+        "with its reason"
+    );
+    assert_eq!(
+        acme_count(
+            &owner,
+            &q("AND v.decision = 'go'
+                AND r.status NOT IN ('approved', 'in_progress', 'released', 'rolled_back')")
+        )
+        .await,
+        0,
+        "a go approved the release (and it went on)"
+    );
+    let no_go = acme_count(&owner, &q("AND v.decision = 'no_go'")).await;
+    assert!((2..=6).contains(&no_go), "a few no-go ({no_go})");
+    assert_eq!(
+        acme_count(
+            &owner,
+            &q("AND v.decision = 'no_go' AND r.status <> 'rejected'
+                AND NOT EXISTS (SELECT 1 FROM reviews l
+                                 WHERE l.release_id = v.release_id AND l.round > v.round)")
+        )
+        .await,
+        0,
+        "a no-go rejected the release (unless a later round followed its reschedule)"
+    );
+    assert_eq!(
+        acme_count(
+            &owner,
+            &q("AND v.decision = 'no_go'
+                AND NOT EXISTS (SELECT 1 FROM votes n WHERE n.review_id = v.id
+                                   AND n.choice = 'no_go' AND btrim(n.comment) <> '')")
+        )
+        .await,
+        0,
+        "every no-go has a no-go vote saying why"
+    );
+    let undecided = acme_count(
+        &owner,
+        "SELECT count(*) FROM releases r JOIN tenants t ON t.id = r.tenant_id
+          WHERE t.slug = $1 AND (
+                (r.status IN ('approved', 'in_progress', 'released', 'rolled_back')
+                 AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.release_id = r.id
+                                    AND v.decision = 'go'))
+             OR (r.status = 'rejected'
+                 AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.release_id = r.id
+                                    AND v.decision = 'no_go')))",
+    )
+    .await;
+    assert_eq!(undecided, 0, "every decided status has its review");
+    assert_eq!(
+        acme_count(
+            &owner,
+            &q("AND EXISTS (SELECT 1 FROM votes n WHERE n.review_id = v.id
+                  AND (n.cast_at <= v.opened_at OR n.cast_at > coalesce(v.closed_at, now())))")
+        )
+        .await,
+        0,
+        "votes cast while the round was open"
+    );
+    let open = acme_count(&owner, &q("AND v.closed_at IS NULL")).await;
+    assert!((3..=4).contains(&open), "{open} open rounds");
+    assert_eq!(
+        acme_count(
+            &owner,
+            &q("AND v.closed_at IS NULL
+                AND (r.status <> 'scheduled' OR v.meeting_at <= now() OR v.kind <> 'go_no_go'
+                     OR v.opened_by <> (SELECT id FROM users WHERE email = 'rm@acme.test'))")
+        )
+        .await,
+        0,
+        "open go/no-go rounds on scheduled releases, opened by rm, meeting ahead"
+    );
+    assert!(
+        acme_count(
+            &owner,
+            &q("AND v.closed_at IS NULL AND v.policy_name = 'Standard CAB'
+                AND EXISTS (SELECT 1 FROM votes n JOIN users u ON u.id = n.voter_id
+                             WHERE n.review_id = v.id AND u.email = 'cab@acme.test'
+                               AND n.choice = 'go')")
+        )
+        .await
+            >= 1,
+        "the CAB said go on an open two-stage round"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn demo_reviews_wait_for_the_cab_on_the_board(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    almanac::demo::load(&app.owner).await.expect("demo");
+    let cab = app.signed_in("cab@acme.test").await;
+    let (status, mine) = cab.get_text("/acme/board?mine=1").await;
+    assert_eq!(status, StatusCode::OK);
+    let cards = mine.matches("class=\"card board-card").count();
+    assert!(cards >= 1, "open rounds wait for cab ({cards})");
+    assert!(mine.contains("Your vote is wanted."));
+    let (status, dashboard) = cab.get_text("/acme/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(dashboard.contains("Waiting for your vote"));
+    let (_, board) = cab.get_text("/acme/board").await;
+    assert!(board.contains("Standard CAB") && board.contains("Your vote:"));
+    // Decided rounds show on the release page, the overridden one with its reason.
+    let (release, round): (Uuid, i32) =
+        sqlx::query_as("SELECT release_id, round FROM reviews WHERE decision <> computed_decision")
+            .fetch_one(&app.owner)
+            .await
+            .expect("the overridden round");
+    let (status, html) = cab
+        .get_text(&format!("/acme/releases/{release}/reviews/{round}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Override reason:") && html.contains("load test report"));
 }
 
 #[sqlx::test(migrations = false)]

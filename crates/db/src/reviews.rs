@@ -418,6 +418,147 @@ pub async fn close(
     }
 }
 
+/// A review round as it happened, with its own times: for loading rounds
+/// that were opened, voted on and closed elsewhere (the demo's). Open when
+/// `closing` is `None`.
+#[derive(Debug, Clone)]
+pub struct PastReview<'a> {
+    pub id: Uuid,
+    pub release: Uuid,
+    pub round: i32,
+    pub kind: ReviewKind,
+    pub meeting_at: Option<DateTime<Utc>>,
+    pub policy_name: &'a str,
+    pub policy: &'a Policy,
+    pub opened_by: UserId,
+    pub opened_at: DateTime<Utc>,
+    pub closing: Option<PastClosing<'a>>,
+}
+
+/// How a [`PastReview`] was closed.
+#[derive(Debug, Clone)]
+pub struct PastClosing<'a> {
+    pub decision: Decision,
+    pub computed: Decision,
+    pub reason: &'a str,
+    pub by: UserId,
+    pub at: DateTime<Utc>,
+}
+
+/// A vote on a [`PastReview`], as last cast.
+#[derive(Debug, Clone)]
+pub struct PastVote<'a> {
+    pub review: Uuid,
+    pub voter: UserId,
+    pub choice: Choice,
+    pub comment: &'a str,
+    pub cast_at: DateTime<Utc>,
+}
+
+/// Writes past rounds and their votes as they are, in two statements
+/// (the table's checks still hold them to the rules: a closing against
+/// the computed decision has a reason, a no-go vote a comment).
+pub async fn insert_past(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    reviews: &[PastReview<'_>],
+    votes: &[PastVote<'_>],
+) -> Result<(), DbError> {
+    let ids: Vec<Uuid> = reviews.iter().map(|r| r.id).collect();
+    let releases: Vec<Uuid> = reviews.iter().map(|r| r.release).collect();
+    let rounds: Vec<i32> = reviews.iter().map(|r| r.round).collect();
+    let kinds: Vec<&str> = reviews.iter().map(|r| r.kind.as_str()).collect();
+    let meetings: Vec<Option<DateTime<Utc>>> = reviews.iter().map(|r| r.meeting_at).collect();
+    let names: Vec<&str> = reviews.iter().map(|r| r.policy_name).collect();
+    let policies: Vec<Value> = reviews.iter().map(|r| policy_json(r.policy)).collect();
+    let openers: Vec<Uuid> = reviews.iter().map(|r| r.opened_by.0).collect();
+    let opened: Vec<DateTime<Utc>> = reviews.iter().map(|r| r.opened_at).collect();
+    let decisions: Vec<Option<&str>> = reviews
+        .iter()
+        .map(|r| r.closing.as_ref().map(|c| c.decision.as_str()))
+        .collect();
+    let computed: Vec<Option<&str>> = reviews
+        .iter()
+        .map(|r| r.closing.as_ref().map(|c| c.computed.as_str()))
+        .collect();
+    let reasons: Vec<&str> = reviews
+        .iter()
+        .map(|r| r.closing.as_ref().map_or("", |c| c.reason))
+        .collect();
+    let closers: Vec<Option<Uuid>> = reviews
+        .iter()
+        .map(|r| r.closing.as_ref().map(|c| c.by.0))
+        .collect();
+    let closed: Vec<Option<DateTime<Utc>>> = reviews
+        .iter()
+        .map(|r| r.closing.as_ref().map(|c| c.at))
+        .collect();
+    sqlx::query!(
+        "INSERT INTO reviews (tenant_id, id, release_id, round, kind, meeting_at, policy_name,
+                              policy, opened_by, opened_at, decision, computed_decision,
+                              override_reason, closed_by, closed_at, revision)
+         SELECT $1, r.id, r.release_id, r.round, r.kind, r.meeting_at, r.policy_name, r.policy,
+                r.opened_by, r.opened_at, r.decision, r.computed, r.reason, r.closed_by,
+                r.closed_at, CASE WHEN r.closed_at IS NULL THEN 1 ELSE 2 END
+           FROM unnest($2::uuid[], $3::uuid[], $4::integer[], $5::text[], $6::timestamptz[],
+                       $7::text[], $8::jsonb[], $9::uuid[], $10::timestamptz[], $11::text[],
+                       $12::text[], $13::text[], $14::uuid[], $15::timestamptz[])
+                AS r(id, release_id, round, kind, meeting_at, policy_name, policy, opened_by,
+                     opened_at, decision, computed, reason, closed_by, closed_at)",
+        tenant.0,
+        &ids,
+        &releases,
+        &rounds,
+        &kinds as &[&str],
+        &meetings as &[Option<DateTime<Utc>>],
+        &names as &[&str],
+        &policies,
+        &openers,
+        &opened,
+        &decisions as &[Option<&str>],
+        &computed as &[Option<&str>],
+        &reasons as &[&str],
+        &closers as &[Option<Uuid>],
+        &closed as &[Option<DateTime<Utc>>]
+    )
+    .execute(&mut *conn)
+    .await?;
+    let reviews: Vec<Uuid> = votes.iter().map(|v| v.review).collect();
+    let voters: Vec<Uuid> = votes.iter().map(|v| v.voter.0).collect();
+    let choices: Vec<&str> = votes.iter().map(|v| v.choice.as_str()).collect();
+    let comments: Vec<&str> = votes.iter().map(|v| v.comment).collect();
+    let cast: Vec<DateTime<Utc>> = votes.iter().map(|v| v.cast_at).collect();
+    sqlx::query!(
+        "INSERT INTO votes (tenant_id, review_id, voter_id, choice, comment, cast_at, changed_at)
+         SELECT $1, v.review_id, v.voter_id, v.choice, v.comment, v.cast_at, v.cast_at
+           FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[])
+                AS v(review_id, voter_id, choice, comment, cast_at)",
+        tenant.0,
+        &reviews,
+        &voters,
+        &choices as &[&str],
+        &comments as &[&str],
+        &cast
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the tenant's review rounds (with their votes), presets and
+/// outbox events (demo reset).
+pub async fn delete_all(conn: &mut PgConnection, tenant: TenantId) -> Result<(), DbError> {
+    sqlx::query!(
+        "WITH rounds AS (DELETE FROM reviews WHERE tenant_id = $1),
+              presets AS (DELETE FROM review_policies WHERE tenant_id = $1)
+         DELETE FROM outbox WHERE tenant_id = $1",
+        tenant.0
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 // ------------------------------------------------------------------ votes
 
 /// A vote as stored.

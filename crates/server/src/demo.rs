@@ -1,7 +1,8 @@
 //! `almanac demo`: creates or refreshes the demo organisations and logins,
 //! and gives each demo tenant a believable portfolio (products,
 //! environments, windows and freezes, a template, a train, releases with
-//! deployments, milestones and checklists) dated relative to today.
+//! deployments, milestones and checklists, go/no-go policy presets and
+//! review rounds with their votes) dated relative to today.
 //!
 //! Idempotent: running it again resets the demo passwords and roles, and
 //! builds a portfolio only for a tenant with no planning records yet, so
@@ -14,6 +15,7 @@ mod calendar;
 mod catalog;
 mod plan;
 mod portfolio;
+mod rounds;
 
 use crate::admin::{UserSpec, create_tenant, upsert_user};
 use almanac_db::audit::{self, NewEvent};

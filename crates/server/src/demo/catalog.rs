@@ -75,6 +75,30 @@ pub struct TrainSpec {
     pub days_ahead: i64,
 }
 
+/// A go/no-go policy preset, written in the policy editor's text
+/// (`almanac_domain::review::parse_policy`).
+#[derive(Debug)]
+pub struct PresetSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub policy: &'static str,
+}
+
+/// Who takes part in the demo's go/no-go reviews, by email, and the
+/// presets they use (by name).
+#[derive(Debug)]
+pub struct ReviewSpec {
+    /// Opens and closes every round (a release manager).
+    pub chair: &'static str,
+    /// The QA lead, the CAB chair and the business owner: the voters.
+    pub qa: &'static str,
+    pub cab: &'static str,
+    pub business: &'static str,
+    /// The preset of most rounds, and of emergencies' and hotfixes'.
+    pub standard: &'static str,
+    pub emergency: &'static str,
+}
+
 /// A whole demo portfolio.
 #[derive(Debug)]
 pub struct Spec {
@@ -107,6 +131,10 @@ pub struct Spec {
     pub milestone_owners: &'static [(&'static str, &'static str)],
     /// How long a production deployment is planned to take.
     pub production_minutes: i64,
+    /// The tenant's go/no-go policy presets.
+    pub presets: &'static [PresetSpec],
+    /// Go/no-go reviews on the releases, if any.
+    pub reviews: Option<ReviewSpec>,
 }
 
 /// The release template both demo tenants use.
@@ -513,7 +541,33 @@ pub const ACME: Spec = Spec {
     other_every: 5,
     milestone_owners: &[("QA sign-off", QA), ("Go/no-go", CAB)],
     production_minutes: 120,
+    presets: &ACME_PRESETS,
+    reviews: Some(ReviewSpec {
+        chair: RM,
+        qa: QA,
+        cab: CAB,
+        business: OWNER,
+        standard: "Standard CAB",
+        emergency: "Emergency change",
+    }),
 };
+
+const ACME_PRESETS: [PresetSpec; 2] = [
+    PresetSpec {
+        name: "Standard CAB",
+        description: "QA signs off first; then two of the business approvers say go.",
+        policy: "Stage: QA sign-off\n\
+                 QA lead: required 1 of qa@acme.test\n\
+                 Stage: Business\n\
+                 Business approvers: required 2 of cab@acme.test, qa@acme.test, owner@acme.test\n",
+    },
+    PresetSpec {
+        name: "Emergency change",
+        description: "Emergencies and hotfixes outside the usual CAB: one approver on call says go.",
+        policy: "Stage: Emergency approval\n\
+                 On-call approver: required 1 of approvers\n",
+    },
+];
 
 const GLOBEX_PRODUCTS: [ProductSpec; 3] = [
     ProductSpec {
@@ -610,6 +664,15 @@ pub const GLOBEX: Spec = Spec {
     other_every: 0,
     milestone_owners: &[],
     production_minutes: 60,
+    presets: &[PresetSpec {
+        name: "Change approval",
+        description: "One approver says go before a go-live.",
+        policy: "Stage: Approval\n\
+                 required 1 of approvers\n",
+    }],
+    // Globex's only member is its release manager, who may not approve
+    // their own releases: no reviews there.
+    reviews: None,
 };
 
 /// Every demo portfolio, by tenant.

@@ -32,6 +32,9 @@ pub struct PlannedRelease {
     /// Email of the owning member.
     pub owner: &'static str,
     pub status: ReleaseStatus,
+    /// The go/no-go decisions its status went through, in order (a no-go
+    /// then a go for a release rejected once and rescheduled).
+    pub decisions: Vec<Decision>,
     pub baseline: Option<DateTime<Utc>>,
     /// The production deployment's planned start.
     pub go_live: DateTime<Utc>,
@@ -98,6 +101,17 @@ impl Fate {
             Fate::RolledBack(result) => vec![T::Schedule, go, T::Start, T::Finish(result)],
             Fate::Cancelled => vec![T::Schedule, T::Cancel],
         }
+    }
+
+    /// The go/no-go decisions on its path, in order.
+    fn decisions(self) -> Vec<Decision> {
+        self.path()
+            .into_iter()
+            .filter_map(|t| match t {
+                Transition::Decide(d) => Some(d),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The status its path reaches, checked move by move by the domain.
@@ -476,8 +490,15 @@ fn detail(
         _ => Some(s.go_live),
     };
     let k64 = i64::try_from(k)?;
+    // A release still being planned may be hours old; one already
+    // scheduled (and reviewed) was created days ago at least.
+    let fresh = if fate == Fate::Planned {
+        Duration::zero()
+    } else {
+        Duration::days(3)
+    };
     let created = (s.go_live - Duration::days(30 + (k64 * 7) % 25))
-        .min(calendar.now - Duration::hours(1 + k64 % 5));
+        .min(calendar.now - fresh - Duration::hours(1 + k64 % 5));
     let mut release = PlannedRelease {
         product: s.product,
         version: words.version,
@@ -486,6 +507,7 @@ fn detail(
         risk,
         owner,
         status: fate.status()?,
+        decisions: fate.decisions(),
         baseline,
         go_live: s.go_live,
         created,

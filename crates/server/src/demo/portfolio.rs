@@ -1,12 +1,15 @@
 //! Writes a demo portfolio through the db modules, in the caller's tenant
 //! transaction: product lines and products, environments, windows and
-//! freezes, the release template, the train, and the planned releases with
-//! their deployments, milestones and checklists.
+//! freezes, the release template, the train, the planned releases with
+//! their deployments, milestones and checklists, and the go/no-go presets
+//! and review rounds with their votes.
 
 use super::calendar::Calendar;
 use super::catalog::{self, Spec, TEMPLATE_MILESTONES, TEMPLATE_STEPS};
 use super::plan::{PlannedRelease, plan};
+use super::rounds;
 use almanac_db::releases::ReleaseDraft;
+use almanac_db::reviews::{self, PastClosing, PastReview, PastVote};
 use almanac_db::{
     checklists, deployments, environments, members, milestones, products, releases, templates,
     trains, windows,
@@ -36,6 +39,8 @@ pub struct Built {
     pub environments: usize,
     pub windows: usize,
     pub releases: usize,
+    pub presets: usize,
+    pub reviews: usize,
 }
 
 impl Built {
@@ -47,6 +52,8 @@ impl Built {
             "environments": self.environments,
             "windows": self.windows,
             "releases": self.releases,
+            "presets": self.presets,
+            "reviews": self.reviews,
         })
     }
 }
@@ -57,8 +64,8 @@ fn parsed<T, E: Display>(value: Result<T, E>, what: &str) -> Result<T> {
 }
 
 /// Whether the tenant has no planning records yet (products, environments,
-/// windows, templates, trains): only then is a portfolio built, so
-/// re-running the demo never overwrites what people changed.
+/// windows, templates, trains, review presets): only then is a portfolio
+/// built, so re-running the demo never overwrites what people changed.
 pub async fn untouched(conn: &mut PgConnection, tenant: TenantId) -> Result<bool> {
     let all_windows = windows::Filter {
         archived: true,
@@ -68,13 +75,16 @@ pub async fn untouched(conn: &mut PgConnection, tenant: TenantId) -> Result<bool
         && environments::list(conn, tenant).await?.is_empty()
         && windows::list(conn, tenant, &all_windows).await?.is_empty()
         && templates::list(conn, tenant).await?.is_empty()
-        && trains::list(conn, tenant).await?.is_empty())
+        && trains::list(conn, tenant).await?.is_empty()
+        && reviews::presets(conn, tenant).await?.is_empty())
 }
 
-/// Deletes the tenant's planning records: releases (with their deployments,
+/// Deletes the tenant's planning records: review rounds (with their
+/// votes), presets and outbox events, releases (with their deployments,
 /// milestones and checklists), windows, trains, templates, products and
 /// lines, environments. Returns how many releases went.
 pub async fn clear(conn: &mut PgConnection, tenant: TenantId) -> Result<u64> {
+    reviews::delete_all(conn, tenant).await?;
     let gone = releases::delete_all(conn, tenant).await?;
     windows::delete_all(conn, tenant).await?;
     trains::delete_all(conn, tenant).await?;
@@ -144,7 +154,76 @@ pub async fn build(
     }
     releases::backdate(conn, tenant, &created).await?;
     built.releases = created.len();
+    let release_ids: Vec<Uuid> = created.iter().map(|(id, _)| *id).collect();
+    (built.presets, built.reviews) =
+        write_reviews(conn, tenant, spec, &calendar, &planned, &release_ids).await?;
     Ok(built)
+}
+
+/// The go/no-go presets, and the review rounds of the releases (`ids` in
+/// the order of `planned`) with their votes; returns how many of each.
+async fn write_reviews(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    spec: &Spec,
+    calendar: &Calendar,
+    planned: &[PlannedRelease],
+    ids: &[Uuid],
+) -> Result<(usize, usize)> {
+    let members = reviews::voters(conn, tenant).await?;
+    let plan = rounds::plan(spec, calendar, planned, &members)?;
+    for p in &plan.presets {
+        let id = Uuid::now_v7();
+        if !reviews::create_preset(conn, tenant, id, p.name, p.description, &p.policy).await? {
+            return Err(anyhow!("preset {} exists", p.name));
+        }
+    }
+    let Some(chair) = plan.chair else {
+        return Ok((plan.presets.len(), 0));
+    };
+    let review_ids: Vec<Uuid> = plan.reviews.iter().map(|_| Uuid::now_v7()).collect();
+    let rows = plan
+        .reviews
+        .iter()
+        .zip(&review_ids)
+        .map(|(r, id)| {
+            let preset = &plan.presets[r.preset];
+            Ok(PastReview {
+                id: *id,
+                release: *ids.get(r.release).ok_or_else(|| anyhow!("no release"))?,
+                round: r.round,
+                kind: r.kind,
+                meeting_at: Some(r.meeting_at),
+                policy_name: preset.name,
+                policy: &preset.policy,
+                opened_by: chair,
+                opened_at: r.opened_at,
+                closing: r.closing.as_ref().map(|c| PastClosing {
+                    decision: c.decision,
+                    computed: c.computed,
+                    reason: c.reason,
+                    by: chair,
+                    at: c.at,
+                }),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let votes: Vec<PastVote> = plan
+        .reviews
+        .iter()
+        .zip(&review_ids)
+        .flat_map(|(r, id)| {
+            r.votes.iter().map(|v| PastVote {
+                review: *id,
+                voter: v.voter,
+                choice: v.choice,
+                comment: v.comment,
+                cast_at: v.cast_at,
+            })
+        })
+        .collect();
+    reviews::insert_past(conn, tenant, &rows, &votes).await?;
+    Ok((plan.presets.len(), rows.len()))
 }
 
 async fn write_products(
