@@ -14,6 +14,7 @@ mod environments;
 mod feed;
 mod members;
 mod ops;
+mod policies;
 mod products;
 mod releases;
 mod reviews;

@@ -2,8 +2,8 @@
 
 use crate::error::{AppError, render_errors};
 use crate::handlers::{
-    account, calendar, dashboard, environments, feed, health, members, products, releases, reviews,
-    runbook, scheduling, session, settings, templates, windows,
+    account, calendar, dashboard, environments, feed, health, members, policies, products,
+    releases, reviews, runbook, scheduling, session, settings, templates, windows,
 };
 use crate::middleware;
 use crate::state::AppState;
@@ -76,6 +76,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(scheduling::routes())
         .merge(feed::routes())
         .merge(templates::routes())
+        .merge(policies::routes())
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -7,6 +7,7 @@ pub mod environments;
 pub mod feed;
 pub mod health;
 pub mod members;
+pub mod policies;
 pub mod products;
 pub mod releases;
 pub mod reviews;
