@@ -439,7 +439,8 @@ async fn conflicts_are_flagged_and_explained(owner: PgPool) {
         "SELECT w.name, w.starts_at + interval '1 day 12 hours',
                 ((w.starts_at + interval '1 day 12 hours') AT TIME ZONE 'America/New_York')::date::text
            FROM windows w JOIN tenants t ON t.id = w.tenant_id
-          WHERE t.slug = 'acme' AND w.name LIKE 'Black Friday freeze%'",
+          WHERE t.slug = 'acme' AND w.name LIKE 'Black Friday freeze%'
+          ORDER BY w.starts_at DESC LIMIT 1",
     )
     .fetch_one(&app.owner)
     .await

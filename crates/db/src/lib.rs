@@ -20,6 +20,7 @@ pub mod members;
 pub mod migrate;
 pub mod milestones;
 pub mod pool;
+pub mod portfolio;
 pub mod products;
 pub mod releases;
 pub mod reviews;

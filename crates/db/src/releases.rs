@@ -1,8 +1,8 @@
-//! Releases: the releases list (at most three statements, with product,
-//! owner, train and the production deployment's go-live), one release, changes with
-//! optimistic locking, status changes (setting the baseline go-live when
-//! first scheduled), and deletion of releases that never left the plan.
-//! Deployments have their own module ([`crate::deployments`]).
+//! Releases: the releases list and its export ([`list`]: filters, sort
+//! orders, pages), one release, changes with optimistic locking, status
+//! changes (setting the baseline go-live when first scheduled), and
+//! deletion of releases that never left the plan. Deployments have their
+//! own module ([`crate::deployments`]).
 
 use crate::DbError;
 use almanac_domain::release::{Notes, ReleaseStatus, ReleaseTitle, ReleaseType, Risk, Version};
@@ -11,297 +11,12 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+mod list;
+
+pub use list::{Filter, ListedRelease, MAX_IDS, Order, Sort, count, list};
+
 /// Unique versions per product.
 pub const VERSION_UNIQUE: &str = "releases_version_unique";
-
-/// At most this many releases are listed; filters narrow the rest.
-pub const LIST_LIMIT: i64 = 300;
-
-/// What the releases list shows of one release.
-#[derive(Debug, Clone)]
-pub struct ListedRelease {
-    pub id: Uuid,
-    pub product_id: Uuid,
-    pub product_key: String,
-    pub product_colour: String,
-    pub version: String,
-    pub title: String,
-    pub release_type: ReleaseType,
-    pub status: ReleaseStatus,
-    pub risk: Risk,
-    pub owner_name: Option<String>,
-    pub train_id: Option<Uuid>,
-    pub train_name: Option<String>,
-    /// The production deployment's planned start.
-    pub go_live: Option<DateTime<Utc>>,
-}
-
-/// The list filters (all optional, combined with AND).
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub product: Option<Uuid>,
-    pub status: Option<ReleaseStatus>,
-    pub release_type: Option<ReleaseType>,
-    pub train: Option<Uuid>,
-    /// Case-insensitive substring of the version or title.
-    pub text: Option<String>,
-}
-
-struct ListedRow {
-    id: Uuid,
-    product_id: Uuid,
-    product_key: String,
-    product_colour: String,
-    version: String,
-    title: String,
-    release_type: String,
-    status: String,
-    risk: String,
-    owner_name: Option<String>,
-    train_id: Option<Uuid>,
-    train_name: Option<String>,
-    go_live: Option<DateTime<Utc>>,
-}
-
-impl From<ListedRow> for ListedRelease {
-    fn from(r: ListedRow) -> Self {
-        Self {
-            id: r.id,
-            product_id: r.product_id,
-            product_key: r.product_key,
-            product_colour: r.product_colour,
-            version: r.version,
-            title: r.title,
-            release_type: r.release_type.parse().unwrap_or(ReleaseType::Minor),
-            status: r.status.parse().unwrap_or(ReleaseStatus::Planned),
-            risk: r.risk.parse().unwrap_or(Risk::Medium),
-            owner_name: r.owner_name,
-            train_id: r.train_id,
-            train_name: r.train_name,
-            go_live: r.go_live,
-        }
-    }
-}
-
-/// `%text%` for ILIKE, with the pattern characters of `text` escaped.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .trim()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-/// The releases matching `filter`, at most [`LIST_LIMIT`]: upcoming ones
-/// (go-live from yesterday on) soonest first, then those without a go-live,
-/// then past ones most recent first; equal go-lives by product key and
-/// version.
-///
-/// Two statements, three when fewer than [`LIST_LIMIT`] releases are
-/// upcoming: the picks by go-live (each side read in go-live order from the
-/// `(tenant_id, planned_start)` index and cut at the limit, so a tenant's
-/// years of history are never sorted), the unscheduled ones when there is
-/// room, then the rows shown for the picked ids.
-#[tracing::instrument(skip(conn))]
-pub async fn list(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    filter: &Filter,
-) -> Result<Vec<ListedRelease>, DbError> {
-    let text = filter
-        .text
-        .as_deref()
-        .filter(|t| !t.trim().is_empty())
-        .map(like_pattern);
-    let status = filter.status.map(ReleaseStatus::as_str);
-    let release_type = filter.release_type.map(ReleaseType::as_str);
-    // The go-live deployment of a release is its deployment to the
-    // production environment, to an archived production environment only
-    // when it has none to the current one. Each side (upcoming, past) of
-    // each kind is one ordered read of (tenant, environment, planned_start)
-    // stopping at the limit: four short reads instead of sorting every
-    // production deployment of the tenant (a union of them is not planned
-    // as ordered reads, so they stay separate sub-selects merged here).
-    let dated = sqlx::query!(
-        r#"WITH current AS (
-               SELECT id FROM environments
-                WHERE tenant_id = $1 AND is_production AND NOT archived
-           ), on_archived AS MATERIALIZED (
-               -- Read from the environments' index first (usually none).
-               SELECT d.release_id, d.planned_start
-                 FROM deployments d
-                WHERE d.tenant_id = $1 AND d.planned_start IS NOT NULL
-                  AND d.environment_id = ANY ((SELECT array_agg(id) FROM environments
-                                                WHERE tenant_id = $1 AND is_production
-                                                  AND archived)::uuid[])
-                  AND NOT EXISTS (
-                      SELECT 1 FROM deployments c
-                       WHERE c.tenant_id = $1 AND c.release_id = d.release_id
-                         AND c.environment_id = (SELECT id FROM current))
-           )
-           (SELECT d.release_id, d.planned_start, true AS upcoming
-              FROM deployments d
-              JOIN releases r ON r.tenant_id = d.tenant_id AND r.id = d.release_id
-             WHERE d.tenant_id = $1 AND d.planned_start >= $8
-               AND d.environment_id = (SELECT id FROM current)
-               AND ($2::uuid IS NULL OR r.product_id = $2)
-               AND ($3::text IS NULL OR r.status = $3)
-               AND ($4::text IS NULL OR r.type = $4)
-               AND ($5::uuid IS NULL OR r.release_train_id = $5)
-               AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
-             ORDER BY d.planned_start LIMIT $7)
-           UNION ALL
-           (SELECT d.release_id, d.planned_start, false
-              FROM deployments d
-              JOIN releases r ON r.tenant_id = d.tenant_id AND r.id = d.release_id
-             WHERE d.tenant_id = $1 AND d.planned_start < $8
-               AND d.environment_id = (SELECT id FROM current)
-               AND ($2::uuid IS NULL OR r.product_id = $2)
-               AND ($3::text IS NULL OR r.status = $3)
-               AND ($4::text IS NULL OR r.type = $4)
-               AND ($5::uuid IS NULL OR r.release_train_id = $5)
-               AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
-             ORDER BY d.planned_start DESC LIMIT $7)
-           UNION ALL
-           (SELECT a.release_id, a.planned_start, a.planned_start >= $8
-              FROM on_archived a
-              JOIN releases r ON r.tenant_id = $1 AND r.id = a.release_id
-             WHERE EXISTS (SELECT 1 FROM environments
-                            WHERE tenant_id = $1 AND is_production AND archived)
-               AND ($2::uuid IS NULL OR r.product_id = $2)
-               AND ($3::text IS NULL OR r.status = $3)
-               AND ($4::text IS NULL OR r.type = $4)
-               AND ($5::uuid IS NULL OR r.release_train_id = $5)
-               AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6))"#,
-        tenant.0,
-        filter.product,
-        status,
-        release_type,
-        filter.train,
-        text,
-        LIST_LIMIT,
-        Utc::now() - chrono::Duration::days(1),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let limit = usize::try_from(LIST_LIMIT).unwrap_or(usize::MAX);
-    let mut go_live: std::collections::HashMap<Uuid, DateTime<Utc>> =
-        std::collections::HashMap::new();
-    let mut upcoming = Vec::new();
-    let mut past = Vec::new();
-    for row in dated {
-        let (Some(id), Some(at)) = (row.release_id, row.planned_start) else {
-            continue;
-        };
-        if go_live.insert(id, at).is_none() {
-            if row.upcoming == Some(true) {
-                upcoming.push((at, id));
-            } else {
-                past.push((at, id));
-            }
-        }
-    }
-    // The archived production environments' go-lives join the others in
-    // go-live order (usually there are none).
-    upcoming.sort_unstable();
-    past.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let upcoming: Vec<Uuid> = upcoming.into_iter().take(limit).map(|(_, id)| id).collect();
-    let past: Vec<Uuid> = past.into_iter().take(limit).map(|(_, id)| id).collect();
-    let unscheduled = if upcoming.len() < limit {
-        sqlx::query_scalar!(
-            r#"SELECT r.id
-                 FROM releases r
-                 JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
-                WHERE r.tenant_id = $1
-                  AND NOT EXISTS (
-                      SELECT 1 FROM deployments d
-                        JOIN environments e ON e.tenant_id = d.tenant_id AND e.id = d.environment_id
-                       WHERE d.tenant_id = $1 AND d.release_id = r.id AND e.is_production
-                         AND d.planned_start IS NOT NULL)
-                  AND ($2::uuid IS NULL OR r.product_id = $2)
-                  AND ($3::text IS NULL OR r.status = $3)
-                  AND ($4::text IS NULL OR r.type = $4)
-                  AND ($5::uuid IS NULL OR r.release_train_id = $5)
-                  AND ($6::text IS NULL OR r.version ILIKE $6 OR r.title ILIKE $6)
-                ORDER BY p.key, r.version
-                LIMIT $7"#,
-            tenant.0,
-            filter.product,
-            status,
-            release_type,
-            filter.train,
-            text,
-            i64::try_from(limit - upcoming.len()).unwrap_or(LIST_LIMIT),
-        )
-        .fetch_all(&mut *conn)
-        .await?
-    } else {
-        Vec::new()
-    };
-    let picked: Vec<Uuid> = upcoming
-        .iter()
-        .chain(&unscheduled)
-        .chain(&past)
-        .take(limit)
-        .copied()
-        .collect();
-    if picked.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = sqlx::query_as!(
-        ListedRow,
-        r#"SELECT r.id, r.product_id, p.key AS product_key, p.colour AS product_colour,
-                  r.version, r.title, r.type AS release_type, r.status, r.risk,
-                  u.display_name AS "owner_name?", r.release_train_id AS train_id,
-                  t.name AS "train_name?", NULL::timestamptz AS go_live
-             FROM releases r
-             JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
-             LEFT JOIN users u ON u.id = r.owner_id
-             LEFT JOIN release_trains t
-                    ON t.tenant_id = r.tenant_id AND t.id = r.release_train_id
-            WHERE r.tenant_id = $1 AND r.id = ANY($2)"#,
-        tenant.0,
-        &picked,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let position: std::collections::HashMap<Uuid, usize> =
-        picked.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut listed: Vec<(usize, ListedRelease)> = rows
-        .into_iter()
-        .map(|mut row| {
-            row.go_live = go_live.get(&row.id).copied();
-            (
-                position.get(&row.id).copied().unwrap_or(usize::MAX),
-                ListedRelease::from(row),
-            )
-        })
-        .collect();
-    // The picks' order, equal go-lives by product key and version.
-    listed.sort_by(|(a, x), (b, y)| {
-        let group = |i: usize| {
-            if i < upcoming.len() {
-                0
-            } else if i < upcoming.len() + unscheduled.len() {
-                1
-            } else {
-                2
-            }
-        };
-        group(*a)
-            .cmp(&group(*b))
-            .then_with(|| match group(*a) {
-                0 => x.go_live.cmp(&y.go_live),
-                2 => y.go_live.cmp(&x.go_live),
-                _ => std::cmp::Ordering::Equal,
-            })
-            .then_with(|| x.product_key.cmp(&y.product_key))
-            .then_with(|| x.version.cmp(&y.version))
-            .then_with(|| a.cmp(b))
-    });
-    Ok(listed.into_iter().map(|(_, r)| r).collect())
-}
 
 /// One release with everything its page shows.
 #[derive(Debug, Clone)]
@@ -649,6 +364,36 @@ pub async fn product_options(
     .await?)
 }
 
+/// A product the releases list can be filtered by, with its product line.
+#[derive(Debug, Clone)]
+pub struct FilterProduct {
+    pub id: Uuid,
+    pub key: String,
+    pub name: String,
+    pub line_id: Option<Uuid>,
+    pub line_name: Option<String>,
+}
+
+/// The tenant's products that are not archived, by key, with their lines
+/// (the list's product and product-line filters in one statement).
+pub async fn filter_products(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<Vec<FilterProduct>, DbError> {
+    Ok(sqlx::query_as!(
+        FilterProduct,
+        r#"SELECT p.id, p.key, p.name, l.id AS "line_id?", l.name AS "line_name?"
+             FROM products p
+             LEFT JOIN product_lines l ON l.tenant_id = p.tenant_id AND l.id = p.product_line_id
+            WHERE p.tenant_id = $1 AND NOT p.archived
+            ORDER BY p.key
+            LIMIT 2000"#,
+        tenant.0
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Sets when releases were created (demo data: lead time runs from
 /// creation to the actual go-live), one `(id, created_at)` pair each.
 pub async fn backdate(
@@ -697,15 +442,4 @@ async fn missing_or_stale(
     } else {
         DbError::NotFound
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn search_text_is_matched_literally() {
-        assert_eq!(like_pattern(" 2.4 "), "%2.4%");
-        assert_eq!(like_pattern("100%_x\\"), "%100\\%\\_x\\\\%");
-    }
 }

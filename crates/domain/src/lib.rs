@@ -9,6 +9,7 @@ pub mod environment;
 pub mod ical;
 pub mod ids;
 pub mod milestone;
+pub mod portfolio;
 pub mod product;
 pub mod recurrence;
 pub mod release;

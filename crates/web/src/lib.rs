@@ -6,6 +6,7 @@
 
 mod auth;
 mod cache;
+mod csv_export;
 mod error;
 mod handlers;
 mod layout;

@@ -50,6 +50,7 @@ pub fn build_app(state: AppState) -> Router {
         )
         .route("/{tenant}", get(dashboard::redirect_to_slash))
         .route("/{tenant}/", get(dashboard::show))
+        .route("/{tenant}/metrics.csv", get(dashboard::metrics_csv))
         .route(
             "/{tenant}/settings",
             get(settings::show).post(settings::save),

@@ -43,6 +43,11 @@ pub struct App {
     pub(crate) calendars: PlanCache<CalendarKey, Prepared>,
     /// Rendered feeds, by plan version.
     pub(crate) feeds: PlanCache<FeedKey, axum::body::Bytes>,
+    /// Blocking conflicts of the dashboard's health horizon, by plan version.
+    pub(crate) blocking: PlanCache<
+        crate::handlers::dashboard::health::BlockingKey,
+        crate::handlers::dashboard::health::Blocking,
+    >,
     /// Feeds rendered at once (each holds a whole feed in memory).
     pub(crate) feed_permits: Semaphore,
 }
@@ -57,8 +62,9 @@ impl AppState {
         let budget = config.plan_cache_bytes;
         Self(Arc::new(App {
             db,
-            calendars: PlanCache::new(budget / 3 * 2),
-            feeds: PlanCache::new(budget / 3),
+            calendars: PlanCache::new(budget / 8 * 5),
+            feeds: PlanCache::new(budget / 16 * 5),
+            blocking: PlanCache::new(budget / 16),
             feed_permits: Semaphore::new(FEEDS_AT_ONCE),
             config,
         }))

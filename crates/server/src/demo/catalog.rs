@@ -123,6 +123,15 @@ pub struct Spec {
     /// Past releases that were rolled back, and cancelled.
     pub rolled_back: usize,
     pub cancelled: usize,
+    /// Each rolled-back release is followed by a hotfix of its product on
+    /// the next window night (one to five days later).
+    pub hotfix_after_rollback: bool,
+    /// An upcoming release of this product is planned inside a freeze and
+    /// blocked by it.
+    pub blocked: Option<&'static str>,
+    /// The latest release due at least a day ago was approved but missed
+    /// its go-live night (late).
+    pub missed_go_live: bool,
     /// Owner of most releases, and of every `other_every`-th one.
     pub release_owner: &'static str,
     pub other_owner: &'static str,
@@ -169,7 +178,19 @@ pub const NOTES: [&str; 6] = [
     "Rollback plan: redeploy the previous version, no data migration to undo.",
     "Performance test results attached to the change ticket.",
 ];
-pub const LATE_NOTE: &str = "Moved to a later window: the penetration test report arrived late.";
+pub const LATE_NOTES: [&str; 3] = [
+    "Moved to a later window: the penetration test report arrived late.",
+    "Moved to a later window: the partner's certification environment was down.",
+    "Moved to a later window: a blocking defect was found in the final regression run.",
+];
+pub const EARLY_NOTE: &str =
+    "Brought forward to an earlier window: the changes were ready and the window had room.";
+pub const HOTFIX_NOTE: &str =
+    "Fixes what made the previous release roll back; deployed in the next window.";
+pub const MISSED_NOTE: &str = "The go-live night was missed: the vendor's signing certificate \
+     expired that day. Waiting for a new date.";
+pub const BLOCKED_NOTE: &str = "Scheduled before the freeze was announced: move it to another \
+     window, or break glass with a written reason.";
 pub const RESCHEDULED_NOTE: &str =
     "Rejected at the first go/no-go (open defects); rescheduled to a later window.";
 pub const ROLLED_BACK_NOTES: [&str; 3] = [
@@ -506,7 +527,7 @@ pub const ACME: Spec = Spec {
         name: "Weekly production window",
         reason: "Standard change window agreed with operations and the CAB.",
         rrule: "FREQ=WEEKLY;BYDAY=TU,TH",
-        months_back: 7,
+        months_back: 13,
         first_weekday: None,
         start: (22, 0),
         end: (2, 0),
@@ -517,7 +538,7 @@ pub const ACME: Spec = Spec {
         name: "Major release window",
         reason: "Longer window for major releases, with the full support rota on site.",
         rrule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA",
-        months_back: 7,
+        months_back: 13,
         first_weekday: Some(chrono::Weekday::Sat),
         start: (6, 0),
         end: (12, 0),
@@ -526,7 +547,7 @@ pub const ACME: Spec = Spec {
     }),
     year_end: &["qa", "staging", "production"],
     black_friday: true,
-    releases: 76,
+    releases: 122,
     train: Some(TrainSpec {
         name: "Spring digital launch",
         description: "The new mobile experience: app, open API and notifications go live together.",
@@ -534,8 +555,11 @@ pub const ACME: Spec = Spec {
         days_ahead: 35,
     }),
     in_progress: Some("CARD"),
-    rolled_back: 3,
-    cancelled: 2,
+    rolled_back: 5,
+    cancelled: 3,
+    hotfix_after_rollback: true,
+    blocked: Some("LED"),
+    missed_go_live: true,
     release_owner: RM,
     other_owner: OWNER,
     other_every: 5,
@@ -644,7 +668,7 @@ pub const GLOBEX: Spec = Spec {
         name: "Weekly production window",
         reason: "Wednesday evening, after the shops' busiest hours.",
         rrule: "FREQ=WEEKLY;BYDAY=WE",
-        months_back: 7,
+        months_back: 13,
         first_weekday: None,
         start: (21, 0),
         end: (23, 0),
@@ -659,6 +683,9 @@ pub const GLOBEX: Spec = Spec {
     in_progress: None,
     rolled_back: 1,
     cancelled: 0,
+    hotfix_after_rollback: false,
+    blocked: None,
+    missed_go_live: false,
     release_owner: "rm@globex.test",
     other_owner: "rm@globex.test",
     other_every: 0,
@@ -687,5 +714,22 @@ impl Spec {
     /// The product with `key`.
     pub fn product(&self, key: &str) -> Option<&'static ProductSpec> {
         self.products().find(|p| p.key == key)
+    }
+
+    /// The production environment's name.
+    pub fn production(&self) -> Option<&'static &'static str> {
+        self.environments
+            .iter()
+            .find(|e| e.is_production)
+            .map(|e| &e.name)
+    }
+
+    /// The environments releases pass through before production.
+    pub fn stages(&self) -> Vec<&'static str> {
+        self.environments
+            .iter()
+            .filter(|e| e.stage.is_some())
+            .map(|e| e.name)
+            .collect()
     }
 }

@@ -8,9 +8,17 @@
 //! weekly window nights (majors on a major-window Saturday), at most as
 //! many per night as fit one after the other, never near a freeze; the
 //! release in progress is an emergency deployed right now, outside the
-//! windows, as emergencies are.
+//! windows, as emergencies are. Three conflicts are on purpose, for the
+//! portfolio's health: a release planned inside a freeze (blocked), an
+//! approved release whose go-live night passed without it (late), and an
+//! upcoming release with a milestone overdue (at risk).
+//!
+//! The past year is history for the dashboard's metrics: most releases
+//! went live on their baseline, some days later, a few days earlier; a
+//! few were rolled back, each followed by a hotfix of the same product on
+//! the next window night; some milestones were done after they were due.
 
-use super::calendar::{Calendar, FUTURE_DAYS, PAST_DAYS};
+use super::calendar::Calendar;
 use super::catalog::{self, ProductSpec, Spec};
 use almanac_domain::recurrence::Occurrence;
 use almanac_domain::release::{
@@ -18,7 +26,7 @@ use almanac_domain::release::{
     Transition,
 };
 use anyhow::{Result, anyhow};
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 
 /// One release as it will be written.
@@ -38,6 +46,10 @@ pub struct PlannedRelease {
     pub baseline: Option<DateTime<Utc>>,
     /// The production deployment's planned start.
     pub go_live: DateTime<Utc>,
+    /// When each milestone of [`TEMPLATE_MILESTONES`] is due: the
+    /// template's offsets from go-live, but for a code freeze brought
+    /// forward on the release left at risk.
+    pub milestone_dues: Vec<DateTime<Utc>>,
     pub created: DateTime<Utc>,
     pub notes: &'static str,
     pub in_train: bool,
@@ -54,9 +66,35 @@ enum Kind {
     Regular,
     Train,
     InProgress,
+    /// The hotfix that followed a rolled-back release.
+    Hotfix,
+    /// Planned inside a freeze.
+    Blocked,
 }
 
-/// What became of a release.
+/// How a release's actual go-live compares with its baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slip {
+    OnTime,
+    /// First planned this many window occurrences earlier.
+    Late(usize),
+    /// First planned for the next window occurrence.
+    Early,
+}
+
+/// Which milestone of a release, if any, is left not done past its due time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overdue {
+    No,
+    /// The one the fate calls for, when it is due by now.
+    Due,
+    /// The QA sign-off when it is due, else the code freeze, brought
+    /// forward to yesterday when it is not due yet.
+    Forced,
+}
+
+/// What became of a release (`Missed`: approved, but its go-live night
+/// passed without a deployment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
     Planned,
@@ -64,9 +102,10 @@ enum Fate {
     Approved { rescheduled: bool },
     Rejected,
     InProgress,
-    Released { late: bool },
+    Released(Slip),
     RolledBack(DeploymentResult),
     Cancelled,
+    Missed,
 }
 
 impl Fate {
@@ -91,8 +130,9 @@ impl Fate {
             Fate::Scheduled { rescheduled } => scheduled(rescheduled),
             Fate::Approved { rescheduled } => then(scheduled(rescheduled), &[go]),
             Fate::Rejected => vec![T::Schedule, no_go],
+            Fate::Missed => vec![T::Schedule, go],
             Fate::InProgress => vec![T::Schedule, go, T::Start],
-            Fate::Released { .. } => vec![
+            Fate::Released(_) => vec![
                 T::Schedule,
                 go,
                 T::Start,
@@ -149,6 +189,10 @@ struct Slotted {
     go_live: DateTime<Utc>,
     /// How long its production deployment takes.
     minutes: i64,
+    /// Its fate when placing decided it (rolled back or cancelled).
+    fate: Option<Fate>,
+    /// For a hotfix after a rollback: the rolled-back release's go-live.
+    follows: Option<DateTime<Utc>>,
 }
 
 /// Go-lives this close to now are left out (nothing half-way through).
@@ -156,6 +200,10 @@ const QUIET_HOURS: i64 = 8;
 /// Upcoming releases this close are firm (scheduled at least); later ones
 /// are mostly still planned.
 const NEAR_DAYS: i64 = 45;
+/// The release left late missed its go-live at least this long ago.
+const MISSED_HOURS: i64 = 30;
+/// A late release went live at most this long after its baseline.
+const LATEST_SLIP_HOURS: i64 = 10 * 24 + 2;
 /// The fates of the first upcoming releases, by go-live order.
 const NEAR: [Fate; 11] = [
     Fate::Approved { rescheduled: false },
@@ -189,169 +237,73 @@ fn minutes(n: i64) -> Duration {
     Duration::minutes(n)
 }
 
-/// How many `length`-minute deployments fit one after the other in `o`,
-/// within the window's capacity.
-fn room(o: &Occurrence, length: i64, capacity: Option<u32>) -> usize {
-    let fit = usize::try_from((o.end - o.start).num_minutes() / length.max(1)).unwrap_or(0);
-    capacity.map_or(fit, |c| fit.min(c as usize))
+/// How a past release's go-live compared with its baseline, by its place
+/// `n` among them: about one in six late by one to three window nights, one
+/// in eleven early; majors (a fortnight apart) on time.
+fn slip(n: usize, s: &Slotted) -> Slip {
+    if s.major_window {
+        Slip::OnTime
+    } else if n % 6 == 4 {
+        Slip::Late(1 + (n / 6) % 3)
+    } else if n % 11 == 8 {
+        Slip::Early
+    } else {
+        Slip::OnTime
+    }
 }
 
-/// Places every release on a window occurrence.
-fn place(spec: &Spec, calendar: &Calendar) -> Result<Vec<Slotted>> {
+/// The baseline of a release that went live with `slip`, `None` when none
+/// fits (late by more than ten days, early against a baseline not yet
+/// past, or first planned inside a freeze): then it went live on time.
+fn slipped_baseline(calendar: &Calendar, s: &Slotted, slip: Slip) -> Option<DateTime<Utc>> {
+    let length = minutes(s.minutes);
+    let clear = |b: DateTime<Utc>| !calendar.frozen(b, b + length);
+    match slip {
+        Slip::OnTime => Some(s.go_live),
+        Slip::Late(back) => (1..=back)
+            .rev()
+            .map(|b| earlier_go_live(calendar, s, b))
+            .find(|&b| (s.go_live - b).num_hours() <= LATEST_SLIP_HOURS && clear(b)),
+        Slip::Early => later_go_live(calendar, s)
+            .filter(|&b| b + length < calendar.now - Duration::hours(QUIET_HOURS) && clear(b)),
+    }
+}
+
+/// What becomes of each placed release, and which of its milestones is
+/// left overdue.
+fn fates(spec: &Spec, placed: &[Slotted], calendar: &Calendar) -> Vec<(Fate, Overdue)> {
     let now = calendar.now;
-    let from = now - Duration::days(PAST_DAYS);
-    let to = now + Duration::days(FUTURE_DAYS);
-    // A night is usable when it is not happening right now and no freeze
-    // is near any of its deployments (qa goes a week ahead).
-    let usable = |o: &Occurrence| {
-        (o.start - now).num_hours().abs() >= QUIET_HOURS
-            && !calendar.frozen(o.start - Duration::days(9), o.end + Duration::days(1))
-    };
-    let mut nights: Vec<Occurrence> = calendar
-        .weekly_nights(from, to)
-        .into_iter()
-        .filter(usable)
+    let mut out: Vec<(Fate, Overdue)> = placed
+        .iter()
+        .map(|s| (s.fate.unwrap_or(Fate::Planned), Overdue::No))
         .collect();
-    let days: Vec<Occurrence> = calendar
-        .major_days(from, to)
-        .into_iter()
-        .filter(usable)
-        .collect();
-    let mut placed = Vec::new();
-    if let Some(train) = &spec.train {
-        let i = nights
-            .iter()
-            .position(|o| o.start >= now + Duration::days(train.days_ahead))
-            .ok_or_else(|| anyhow!("no window night for the train"))?;
-        let night = nights.remove(i);
-        let count = i32::try_from(train.products.len())?;
-        let step = (night.end - night.start) / count.max(1);
-        for (slot, key) in train.products.iter().enumerate() {
-            placed.push(Slotted {
-                k: spec.releases + slot,
-                kind: Kind::Train,
-                product: spec
-                    .product(key)
-                    .ok_or_else(|| anyhow!("no product {key}"))?,
-                release_type: ReleaseType::Minor,
-                night,
-                major_window: false,
-                slot,
-                go_live: night.start + step * i32::try_from(slot)?,
-                minutes: step.num_minutes(),
-            });
-        }
-    }
-    if nights.is_empty() {
-        return Err(anyhow!("no window nights to plan releases on"));
-    }
-    let products: Vec<&'static ProductSpec> = spec.products().collect();
-    let length = spec.production_minutes;
-    let weekly_room = |o: &Occurrence| room(o, length, spec.weekly.capacity);
-    let major_room = |o: &Occurrence| room(o, length, spec.major.as_ref().and_then(|m| m.capacity));
-    // The past and the future get releases in proportion to their length,
-    // spread evenly over the nights of each (freezes leave fewer nights).
-    let past_nights = nights.iter().filter(|o| o.start < now).count();
-    let past_share =
-        usize::try_from(i64::try_from(spec.releases)? * PAST_DAYS / (PAST_DAYS + FUTURE_DAYS))?;
-    let future_share = spec.releases - past_share;
-    let mut on_night = vec![0usize; nights.len()];
-    let mut on_day = vec![0usize; days.len()];
-    for k in 0..spec.releases {
-        let release_type = regular_type(k);
-        let product = products[(k * 5) % products.len()];
-        let ideal = if k < past_share {
-            k * past_nights / past_share.max(1)
-        } else {
-            past_nights + (k - past_share) * (nights.len() - past_nights) / future_share.max(1)
-        }
-        .min(nights.len() - 1);
-        let target = nights[ideal].start;
-        let saturday = (release_type == ReleaseType::Major)
-            .then(|| {
-                (0..days.len())
-                    .filter(|&d| {
-                        on_day[d] < major_room(&days[d])
-                            && (days[d].start - target).num_days().abs() <= 10
-                    })
-                    .min_by_key(|&d| ((days[d].start - target).num_minutes().abs(), d))
-            })
-            .flatten();
-        let (night, slot) = if let Some(d) = saturday {
-            on_day[d] += 1;
-            (days[d], on_day[d] - 1)
-        } else {
-            let i = (ideal..nights.len())
-                .chain((0..ideal).rev())
-                .find(|&i| on_night[i] < weekly_room(&nights[i]))
-                .ok_or_else(|| anyhow!("more releases than window room"))?;
-            on_night[i] += 1;
-            (nights[i], on_night[i] - 1)
-        };
-        placed.push(Slotted {
-            k,
-            kind: Kind::Regular,
-            product,
-            release_type,
-            night,
-            major_window: saturday.is_some(),
-            slot,
-            go_live: night.start + minutes(length * i64::try_from(slot)?),
-            minutes: length,
-        });
-    }
-    if let Some(key) = spec.in_progress {
-        let go_live = now.duration_trunc(Duration::hours(1))? - Duration::hours(1);
-        placed.push(Slotted {
-            k: spec.releases + 10,
-            kind: Kind::InProgress,
-            product: spec
-                .product(key)
-                .ok_or_else(|| anyhow!("no product {key}"))?,
-            release_type: ReleaseType::Emergency,
-            night: Occurrence {
-                start: go_live,
-                end: go_live + Duration::hours(2),
-                date: calendar.local_date(go_live),
-                cancelled: false,
-            },
-            major_window: false,
-            slot: 0,
-            go_live,
-            minutes: 120,
-        });
-    }
-    placed.sort_by_key(|s| (s.go_live, s.k));
-    Ok(placed)
-}
-
-/// What becomes of each placed release, and whether an upcoming one is
-/// left with an overdue milestone.
-fn fates(spec: &Spec, placed: &[Slotted], now: DateTime<Utc>) -> Vec<(Fate, bool)> {
-    let mut out = vec![(Fate::Planned, false); placed.len()];
     let past: Vec<usize> = (0..placed.len())
-        .filter(|&i| placed[i].kind == Kind::Regular && placed[i].go_live < now)
+        .filter(|&i| {
+            placed[i].kind == Kind::Regular && placed[i].go_live < now && placed[i].fate.is_none()
+        })
         .collect();
+    // The latest release due at least a day ago, of a product not being
+    // deployed right now, missed its night.
+    let missed = past
+        .iter()
+        .rev()
+        .find(|&&i| {
+            placed[i].go_live <= now - Duration::hours(MISSED_HOURS)
+                && spec.in_progress != Some(placed[i].product.key)
+        })
+        .copied()
+        .filter(|_| spec.missed_go_live);
     for (n, &i) in past.iter().enumerate() {
-        out[i].0 = Fate::Released { late: n % 6 == 4 };
-    }
-    let specials = spec.rolled_back + spec.cancelled;
-    let (mut rolled_back, mut cancelled) = (0, 0);
-    for j in 0..specials {
-        let Some(&i) = past.get((j + 1) * past.len() / (specials + 1)) else {
-            continue;
-        };
-        out[i].0 = if (j % 2 == 0 && rolled_back < spec.rolled_back) || cancelled == spec.cancelled
-        {
-            rolled_back += 1;
-            Fate::RolledBack(if rolled_back == 2 {
-                DeploymentResult::Failed
-            } else {
-                DeploymentResult::RolledBack
-            })
+        out[i].0 = if Some(i) == missed {
+            Fate::Missed
         } else {
-            cancelled += 1;
-            Fate::Cancelled
+            match slip(n, &placed[i]) {
+                Slip::OnTime => Fate::Released(Slip::OnTime),
+                slip if slipped_baseline(calendar, &placed[i], slip).is_some() => {
+                    Fate::Released(slip)
+                }
+                _ => Fate::Released(Slip::OnTime),
+            }
         };
     }
     let (mut near, mut far) = (0, 0);
@@ -359,6 +311,11 @@ fn fates(spec: &Spec, placed: &[Slotted], now: DateTime<Utc>) -> Vec<(Fate, bool
         out[i].0 = match s.kind {
             Kind::Train => Fate::Scheduled { rescheduled: false },
             Kind::InProgress => Fate::InProgress,
+            Kind::Hotfix => Fate::Released(Slip::OnTime),
+            Kind::Blocked => {
+                out[i].0 = Fate::Scheduled { rescheduled: false };
+                continue;
+            }
             Kind::Regular if s.go_live < now => continue,
             Kind::Regular if near < NEAR.len() => {
                 near += 1;
@@ -376,32 +333,40 @@ fn fates(spec: &Spec, placed: &[Slotted], now: DateTime<Utc>) -> Vec<(Fate, bool
                 }
             }
         };
-        out[i].1 = match out[i].0 {
+        let due = match out[i].0 {
             Fate::Rejected | Fate::InProgress => true,
             fate => fate.upcoming() && (near + far) % 3 == 2,
         };
+        out[i].1 = if due { Overdue::Due } else { Overdue::No };
+    }
+    // The first firm release ahead is at risk: a milestone overdue.
+    if let Some(i) = (0..placed.len()).find(|&i| {
+        placed[i].kind == Kind::Regular
+            && placed[i].go_live > now
+            && matches!(out[i].0, Fate::Scheduled { .. } | Fate::Approved { .. })
+    }) {
+        out[i].1 = Overdue::Forced;
     }
     // The latest release out has not had its post-release review yet.
     if let Some(&i) = past
         .iter()
         .rev()
-        .find(|&&i| matches!(out[i].0, Fate::Released { .. }))
+        .find(|&&i| matches!(out[i].0, Fate::Released(_)))
     {
-        out[i].1 = true;
+        out[i].1 = Overdue::Due;
     }
     out
 }
 
 /// Plans every release of the portfolio, in go-live order.
 pub fn plan(spec: &Spec, calendar: &Calendar) -> Result<Vec<PlannedRelease>> {
-    let now = calendar.now;
     let placed = place(spec, calendar)?;
-    let fates = fates(spec, &placed, now);
+    let fates = fates(spec, &placed, calendar);
     let mut versions: HashMap<&str, (u32, u32, u32)> = HashMap::new();
     let mut titles: HashMap<(&str, bool), usize> = HashMap::new();
-    let mut notes = (0, 0, 0);
+    let mut notes = (0, 0, 0, 0);
     let mut out = Vec::with_capacity(placed.len());
-    for (s, &(fate, leave_overdue)) in placed.iter().zip(&fates) {
+    for (s, &(fate, overdue)) in placed.iter().zip(&fates) {
         let p = s.product;
         let (major, minor, patch) = versions.entry(p.key).or_insert(p.base_version);
         match s.release_type {
@@ -429,7 +394,14 @@ pub fn plan(spec: &Spec, calendar: &Calendar) -> Result<Vec<PlannedRelease>> {
                 catalog::CANCELLED_NOTES[(notes.1 - 1) % catalog::CANCELLED_NOTES.len()]
             }
             Fate::InProgress => catalog::IN_PROGRESS_NOTE,
-            Fate::Released { late: true } => catalog::LATE_NOTE,
+            Fate::Missed => catalog::MISSED_NOTE,
+            _ if s.kind == Kind::Hotfix => catalog::HOTFIX_NOTE,
+            _ if s.kind == Kind::Blocked => catalog::BLOCKED_NOTE,
+            Fate::Released(Slip::Late(_)) => {
+                notes.3 += 1;
+                catalog::LATE_NOTES[(notes.3 - 1) % catalog::LATE_NOTES.len()]
+            }
+            Fate::Released(Slip::Early) => catalog::EARLY_NOTE,
             Fate::Scheduled { rescheduled: true } | Fate::Approved { rescheduled: true } => {
                 catalog::RESCHEDULED_NOTE
             }
@@ -444,7 +416,7 @@ pub fn plan(spec: &Spec, calendar: &Calendar) -> Result<Vec<PlannedRelease>> {
             title,
             notes: note,
         };
-        out.push(detail(spec, calendar, s, (fate, leave_overdue), words)?);
+        out.push(detail(spec, calendar, s, (fate, overdue), words)?);
     }
     separate_in_progress(spec, &mut out, &placed, &fates, calendar)?;
     Ok(out)
@@ -463,7 +435,7 @@ fn detail(
     spec: &Spec,
     calendar: &Calendar,
     s: &Slotted,
-    (fate, leave_overdue): (Fate, bool),
+    (fate, overdue): (Fate, Overdue),
     words: Words,
 ) -> Result<PlannedRelease> {
     let k = s.k;
@@ -482,7 +454,7 @@ fn detail(
     };
     let baseline = match fate {
         Fate::Planned => None,
-        Fate::Released { late: true } => Some(earlier_go_live(calendar, s, 1)),
+        Fate::Released(slip) => slipped_baseline(calendar, s, slip),
         // A week (or one major window) earlier.
         Fate::Scheduled { rescheduled: true } | Fate::Approved { rescheduled: true } => Some(
             earlier_go_live(calendar, s, if s.major_window { 1 } else { 2 }),
@@ -497,8 +469,12 @@ fn detail(
     } else {
         Duration::days(3)
     };
-    let created = (s.go_live - Duration::days(30 + (k64 * 7) % 25))
-        .min(calendar.now - fresh - Duration::hours(1 + k64 % 5));
+    let created = match s.follows {
+        // A hotfix is raised hours after the rollback it fixes.
+        Some(rolled_back) => rolled_back + Duration::hours(3 + k64 % 4),
+        None => (s.go_live - Duration::days(30 + (k64 * 7) % 25))
+            .min(calendar.now - fresh - Duration::hours(1 + k64 % 5)),
+    };
     let mut release = PlannedRelease {
         product: s.product,
         version: words.version,
@@ -510,6 +486,7 @@ fn detail(
         decisions: fate.decisions(),
         baseline,
         go_live: s.go_live,
+        milestone_dues: Vec::new(),
         created,
         notes: words.notes,
         in_train: s.kind == Kind::Train,
@@ -517,7 +494,7 @@ fn detail(
         milestones_done: Vec::new(),
         steps_done: Vec::new(),
     };
-    finish(spec, calendar, s, fate, leave_overdue, &mut release)?;
+    finish(spec, calendar, s, (fate, overdue), &mut release)?;
     Ok(release)
 }
 
@@ -543,9 +520,29 @@ fn earlier_go_live(calendar: &Calendar, s: &Slotted, back: usize) -> DateTime<Ut
         })
 }
 
+/// The go-live one occurrence later in the same window, at the same place
+/// in the occurrence: what an early release was first scheduled for.
+fn later_go_live(calendar: &Calendar, s: &Slotted) -> Option<DateTime<Utc>> {
+    let recurrence = if s.major_window {
+        calendar.major.as_ref()
+    } else {
+        Some(&calendar.weekly)
+    }?;
+    let from = s.night.start + Duration::minutes(1);
+    recurrence
+        .occurrences_between(from, from + Duration::days(16), &[])
+        .into_iter()
+        .find(|o| o.start > s.night.start)
+        .map(|o| o.start + (s.go_live - s.night.start))
+}
+
+mod place;
 mod progress;
 
+use place::place;
 use progress::{finish, planned_deployments, separate_in_progress};
 
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 mod tests;

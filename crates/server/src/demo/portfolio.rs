@@ -441,7 +441,7 @@ async fn write_release(
         };
         let input = milestones::MilestoneInput {
             name: parsed(MilestoneName::parse(&m.name), "milestone")?,
-            due_at: m.due_at,
+            due_at: r.milestone_dues.get(i).copied().unwrap_or(m.due_at),
             owner: Some(owner),
         };
         milestones::edit(conn, tenant, id, m.id, &input, m.revision).await?;

@@ -1,32 +1,197 @@
-//! `/{tenant}/`: the portfolio dashboard. This release shows the
-//! organisation, the visitor's role and recent activity; the portfolio
-//! figures arrive with the planning records.
+//! `/{tenant}/`: the executive dashboard. Health per product line and
+//! product, the next 14 days (go-lives and go/no-go meetings), what waits
+//! for the signed-in person, active and upcoming freezes, the release
+//! metrics of a chosen period with their definitions, and three charts
+//! (releases per week by outcome, on-time rate by month, the health
+//! matrix). Every figure links to the releases behind it.
+//!
+//! A fixed number of statements whatever the portfolio's size
+//! ([`almanac_db::portfolio`], the plan around the health horizon, the
+//! open rounds); the health and metrics rules are in
+//! [`almanac_domain::portfolio`].
+
+pub mod charts;
+pub mod health;
 
 use crate::auth::Ctx;
 use crate::error::AppError;
+use crate::handlers::reviews::{Waiting, pending_for};
+use crate::handlers::viewer_zone;
 use crate::layout::Layout;
 use crate::state::AppState;
-use almanac_db::audit;
-use almanac_db::members;
+use almanac_db::portfolio::{self as db, ClosedRound, MyMilestone, ProductRow, ShippedRow};
+use almanac_db::{audit, members, windows};
+use almanac_domain::portfolio::{
+    self, Health, Metrics, Period, PeriodChoice, ReviewOutcomes, Shipped,
+};
+use almanac_domain::review::Decision;
 use almanac_domain::tenant::{MONTH_NAMES, WEEKDAY_NAMES};
+use almanac_domain::time::{local_date, local_datetime};
+use almanac_domain::window::WindowKind;
+use almanac_domain::{TenantId, WeekStart};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
+use charts::{Cell, Chart, Matrix, MatrixRow};
+use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
+use chrono_tz::Tz;
+use health::{Assessment, HORIZON_WEEKS};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// Weeks of the health matrix.
+const MATRIX_WEEKS: usize = 8;
+/// Months of the on-time trend.
+const TREND_MONTHS: usize = 12;
+/// The default period.
+const DEFAULT_PERIOD: PeriodChoice = PeriodChoice::LastDays(90);
+
+#[derive(Deserialize, Default, Debug)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    period: String,
+}
+
+pub async fn redirect_to_slash(Path(tenant): Path<String>) -> Redirect {
+    Redirect::permanent(&format!("/{tenant}/"))
+}
+
+/// A health count that links to its releases.
+pub struct HealthCount {
+    pub health: Health,
+    pub count: usize,
+    pub href: String,
+}
+
+/// A product's (or line's) health with why.
+pub struct HealthRow {
+    pub label: String,
+    pub health: Option<Health>,
+    /// One line: the worst releases and why ("PAY 2.4.0: 2 milestones overdue").
+    pub why: String,
+    pub href: String,
+    pub releases: Vec<ReleaseHealth>,
+}
+
+impl HealthRow {
+    /// Something in it is not on track.
+    #[must_use]
+    pub fn attention(&self) -> bool {
+        self.health.is_some_and(|h| h != Health::OnTrack)
+    }
+}
+
+/// One assessed release.
+pub struct ReleaseHealth {
+    pub label: String,
+    pub href: String,
+    pub health: Health,
+    pub reason: String,
+    pub go_live: String,
+}
+
+/// A line with its products.
+pub struct LineHealth {
+    pub line: HealthRow,
+    pub products: Vec<HealthRow>,
+}
+
+/// Something in the next 14 days.
+pub struct Upcoming {
+    pub when: String,
+    pub what: &'static str,
+    pub label: String,
+    pub href: String,
+    /// Decision state words and badge.
+    pub state: String,
+    pub badge: &'static str,
+}
+
+/// A freeze occurrence.
+pub struct FreezeRow {
+    pub name: String,
+    pub href: String,
+    pub when: String,
+    pub active: bool,
+    pub reason: String,
+}
+
+/// One metrics row (tenant, a line or a product).
+pub struct MetricsRow {
+    pub scope: &'static str,
+    pub name: String,
+    pub m: Metrics,
+    pub shipped_href: String,
+    pub failures_href: String,
+    pub reviews_href: String,
+}
+
+impl MetricsRow {
+    #[must_use]
+    pub fn on_time_rate(&self) -> String {
+        self.m
+            .on_time_rate
+            .map_or_else(|| "—".to_owned(), charts::percent)
+    }
+    #[must_use]
+    pub fn slip(&self) -> String {
+        self.m
+            .average_slip_days
+            .map_or_else(|| "—".to_owned(), |d| format!("{d:+.1} d"))
+    }
+    #[must_use]
+    pub fn failure_rate(&self) -> String {
+        self.m
+            .change_failure_rate
+            .map_or_else(|| "—".to_owned(), charts::percent)
+    }
+    #[must_use]
+    pub fn lead_time(&self) -> String {
+        self.m
+            .median_lead_time_days
+            .map_or_else(|| "—".to_owned(), |d| format!("{d:.1} d"))
+    }
+    #[must_use]
+    pub fn per_week(&self) -> String {
+        self.m
+            .deployments_per_week
+            .map_or_else(|| "—".to_owned(), |d| format!("{d:.1}"))
+    }
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard/show.html")]
 pub struct DashboardPage {
     layout: Layout,
+    slug: String,
     role: &'static str,
     tenant_zone: String,
     week_start: &'static str,
     fiscal_year_start: &'static str,
     member_count: usize,
     activity: Vec<ActivityRow>,
-    /// Open reviews waiting for the visitor's vote.
-    waiting: Vec<crate::handlers::reviews::Waiting>,
-    slug: String,
+    waiting: Vec<Waiting>,
+    my_milestones: Vec<(String, String, String, bool)>,
+    health_counts: Vec<HealthCount>,
+    lines: Vec<LineHealth>,
+    assessed: usize,
+    upcoming: Vec<Upcoming>,
+    freezes: Vec<FreezeRow>,
+    periods: Vec<(String, String, bool)>,
+    period: Period,
+    period_param: String,
+    totals: MetricsRow,
+    rows: Vec<MetricsRow>,
+    weekly: Chart,
+    weekly_table: Vec<(String, usize, usize, usize, usize)>,
+    monthly: Chart,
+    monthly_table: Vec<(String, String, usize, usize)>,
+    matrix: Matrix,
+    matrix_weeks: Vec<String>,
+    matrix_table: Vec<(String, Vec<String>)>,
+    horizon_end: String,
 }
 
 pub struct ActivityRow {
@@ -36,54 +201,539 @@ pub struct ActivityRow {
     entity: String,
 }
 
-pub async fn redirect_to_slash(Path(tenant): Path<String>) -> Redirect {
-    Redirect::permanent(&format!("/{tenant}/"))
+/// Everything read in the visitor's transaction.
+struct Read {
+    member_count: usize,
+    activity: Vec<audit::Event>,
+    waiting: Vec<Waiting>,
+    mine: Vec<MyMilestone>,
+    products: Vec<ProductRow>,
+    assessed: Vec<Assessment>,
+    shipped: Vec<ShippedRow>,
+    rounds: Vec<(Uuid, ClosedRound)>,
+    deployments: Vec<(Uuid, i64)>,
+    freezes: Vec<almanac_domain::window::Window>,
+    meetings: Vec<(Uuid, String, DateTime<Utc>, Decision, bool)>,
+}
+
+fn tz_of(name: &str) -> Tz {
+    name.parse().unwrap_or(Tz::UTC)
 }
 
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(slug): Path<String>,
+    Query(q): Query<DashboardQuery>,
 ) -> Result<DashboardPage, AppError> {
-    let (visit, (member_count, activity, waiting)) = ctx
-        .enter(&state, Some(&slug), |tx, visit| {
+    let now = Utc::now();
+    let choice = PeriodChoice::parse(&q.period).unwrap_or(DEFAULT_PERIOD);
+    let app = state.clone();
+    let (visit, (read, period, weeks_ahead)) = ctx
+        .enter(&state, Some(&slug), move |tx, visit| {
             Box::pin(async move {
-                let tenant = visit.tenant()?.id;
-                let count = members::list(tx, tenant).await?.len();
-                let activity = audit::recent(tx, tenant, 10).await?;
-                let waiting = if visit.tenant()?.role.can_vote() {
-                    crate::handlers::reviews::pending_for(tx, visit, tenant).await?
-                } else {
-                    Vec::new()
-                };
-                Ok((count, activity, waiting))
+                let t = visit.tenant()?;
+                let tenant: TenantId = t.id;
+                let tz = tz_of(&t.time_zone);
+                let fiscal = u32::try_from(t.fiscal_year_start).unwrap_or(1);
+                let week_start =
+                    WeekStart::from_iso(t.week_start).map_or(Weekday::Mon, WeekStart::weekday);
+                let period = portfolio::period(choice, now, tz, fiscal);
+                let weeks_ahead = portfolio::next_weeks(now, tz, week_start, HORIZON_WEEKS);
+                let until = weeks_ahead.last().map_or(now, |w| w.2);
+                let read = read(tx, &app, visit, tenant, now, until, &period).await?;
+                Ok((read, period, weeks_ahead))
             })
         })
         .await?;
-    let tenant = visit.tenant()?;
+    let t = visit.tenant()?;
+    let zone = viewer_zone(&visit).to_owned();
+    let tz = tz_of(&t.time_zone);
+    let fiscal = u32::try_from(t.fiscal_year_start).unwrap_or(1);
+    let week_start = WeekStart::from_iso(t.week_start).map_or(Weekday::Mon, WeekStart::weekday);
+    let releases = format!("/{slug}/releases");
+    let ids_href = |ids: &mut dyn Iterator<Item = Uuid>| {
+        let ids: Vec<String> = ids.take(500).map(|i| i.to_string()).collect();
+        if ids.is_empty() {
+            format!("{releases}?ids=none")
+        } else {
+            format!("{releases}?ids={}", ids.join(","))
+        }
+    };
+
+    // Health.
+    let by_product: HashMap<Uuid, Vec<&Assessment>> =
+        read.assessed.iter().fold(HashMap::new(), |mut m, a| {
+            m.entry(a.release.product_id).or_default().push(a);
+            m
+        });
+    let release_row = |a: &Assessment| ReleaseHealth {
+        label: format!("{} {}", a.release.product_key, a.release.version),
+        href: format!("{releases}/{}", a.release.id),
+        health: a.assessed.health,
+        reason: a.assessed.reason.clone(),
+        go_live: a
+            .release
+            .go_live
+            .map_or_else(|| "not scheduled".to_owned(), |g| local_datetime(g, &zone)),
+    };
+    let health_row = |label: String, list: &[&Assessment]| {
+        let health = portfolio::rollup(list.iter().map(|a| a.assessed.health));
+        let worst: Vec<String> = list
+            .iter()
+            .filter(|a| Some(a.assessed.health) == health && health != Some(Health::OnTrack))
+            .take(3)
+            .map(|a| {
+                format!(
+                    "{} {}: {}",
+                    a.release.product_key, a.release.version, a.assessed.reason
+                )
+            })
+            .collect();
+        let why = match health {
+            None => "No open releases in the horizon.".to_owned(),
+            Some(Health::OnTrack) => format!(
+                "{} open release{}, all on track.",
+                list.len(),
+                if list.len() == 1 { "" } else { "s" }
+            ),
+            Some(_) => worst.join("; "),
+        };
+        HealthRow {
+            label,
+            health,
+            why,
+            href: ids_href(&mut list.iter().map(|a| a.release.id)),
+            releases: list.iter().map(|a| release_row(a)).collect(),
+        }
+    };
+    let mut lines: Vec<LineHealth> = Vec::new();
+    let mut line_index: HashMap<Option<Uuid>, usize> = HashMap::new();
+    for p in &read.products {
+        let idx = *line_index.entry(p.line_id).or_insert_with(|| {
+            lines.push(LineHealth {
+                line: HealthRow {
+                    label: p
+                        .line_name
+                        .clone()
+                        .unwrap_or_else(|| "Products without a line".to_owned()),
+                    health: None,
+                    why: String::new(),
+                    href: String::new(),
+                    releases: Vec::new(),
+                },
+                products: Vec::new(),
+            });
+            lines.len() - 1
+        });
+        let list = by_product.get(&p.id).cloned().unwrap_or_default();
+        lines[idx]
+            .products
+            .push(health_row(format!("{} · {}", p.key, p.name), &list));
+    }
+    for l in &mut lines {
+        let all: Vec<&Assessment> = read
+            .products
+            .iter()
+            .filter(|p| {
+                p.line_name
+                    .clone()
+                    .unwrap_or_else(|| "Products without a line".to_owned())
+                    == l.line.label
+            })
+            .flat_map(|p| by_product.get(&p.id).cloned().unwrap_or_default())
+            .collect();
+        let label = l.line.label.clone();
+        l.line = health_row(label, &all);
+    }
+    let health_counts = Health::ALL
+        .iter()
+        .rev()
+        .map(|h| {
+            let ids: Vec<Uuid> = read
+                .assessed
+                .iter()
+                .filter(|a| a.assessed.health == *h)
+                .map(|a| a.release.id)
+                .collect();
+            HealthCount {
+                health: *h,
+                count: ids.len(),
+                href: ids_href(&mut ids.into_iter()),
+            }
+        })
+        .collect();
+
+    // Next 14 days: go-lives and meetings.
+    let fortnight = now + Duration::days(14);
+    let mut upcoming: Vec<(DateTime<Utc>, Upcoming)> = read
+        .assessed
+        .iter()
+        .filter_map(|a| {
+            let g = a.release.go_live?;
+            (g >= now && g < fortnight).then(|| {
+                let (state, badge) = decision_words(a);
+                (
+                    g,
+                    Upcoming {
+                        when: local_datetime(g, &zone),
+                        what: "Go-live",
+                        label: format!("{} {}", a.release.product_key, a.release.version),
+                        href: format!("{releases}/{}", a.release.id),
+                        state,
+                        badge,
+                    },
+                )
+            })
+        })
+        .collect();
+    for (release, label, at, decision, _) in &read.meetings {
+        if *at >= now && *at < fortnight {
+            upcoming.push((
+                *at,
+                Upcoming {
+                    when: local_datetime(*at, &zone),
+                    what: "Go/no-go meeting",
+                    label: label.clone(),
+                    href: format!("{releases}/{release}#review"),
+                    state: format!("votes give {}", decision.word()),
+                    badge: decision.badge(),
+                },
+            ));
+        }
+    }
+    upcoming.sort_by_key(|(at, _)| *at);
+
+    // Freezes: active now or starting within 60 days.
+    let mut freezes: Vec<(DateTime<Utc>, FreezeRow)> = Vec::new();
+    for w in &read.freezes {
+        for o in w.occurrences_between(now, now + Duration::days(60)) {
+            if o.cancelled {
+                continue;
+            }
+            freezes.push((
+                o.start,
+                FreezeRow {
+                    name: w.name.as_str().to_owned(),
+                    href: format!("/{slug}/windows/{}", w.id),
+                    when: format!(
+                        "{} – {}",
+                        local_datetime(o.start, &zone),
+                        local_datetime(o.end, &zone)
+                    ),
+                    active: o.start <= now && o.end > now,
+                    reason: w.reason.clone(),
+                },
+            ));
+        }
+    }
+    freezes.sort_by_key(|(at, _)| *at);
+
+    // Metrics: the organisation, each line, each product.
+    let shipped = to_shipped(&read.shipped);
+    let last_day = local_date(period.to - Duration::seconds(1), &t.time_zone);
+    let first_day = local_date(period.from, &t.time_zone);
+    let metrics_row = |scope: &Scope| {
+        let (m, mine, round_releases) = scope_metrics(
+            &period,
+            &shipped,
+            &read.rounds,
+            &read.deployments,
+            scope.products.as_ref(),
+        );
+        let scope_param = match scope.kind {
+            "product" => scope
+                .products
+                .iter()
+                .flatten()
+                .next()
+                .map(|p| format!("&product={p}"))
+                .unwrap_or_default(),
+            "line" => scope.line.map(|l| format!("&line={l}")).unwrap_or_default(),
+            _ => String::new(),
+        };
+        MetricsRow {
+            scope: scope.kind,
+            name: scope.name.clone(),
+            shipped_href: format!(
+                "{releases}?shipped_from={first_day}&shipped_to={last_day}{scope_param}"
+            ),
+            failures_href: ids_href(&mut portfolio::change_failures(&period, &mine).into_iter()),
+            reviews_href: ids_href(&mut round_releases.into_iter()),
+            m,
+        }
+    };
+    let all_scopes = scopes(&t.name, &read.products);
+    let totals = metrics_row(&all_scopes[0]);
+    let rows: Vec<MetricsRow> = all_scopes[1..].iter().map(metrics_row).collect();
+
+    // Charts.
+    let weeks = portfolio::weekly_outcomes(&period, &shipped, tz, week_start);
+    let weekly_table = weeks
+        .iter()
+        .map(|w| {
+            (
+                w.start.format("%-d %b %Y").to_string(),
+                w.on_time + w.unplanned,
+                w.late,
+                w.failed,
+                w.on_time + w.unplanned + w.late + w.failed,
+            )
+        })
+        .collect();
+    let weekly = charts::weekly(&weeks, |start: NaiveDate| {
+        let end = start + Duration::days(6);
+        format!("{releases}?shipped_from={start}&shipped_to={end}")
+    });
+    let months = portfolio::monthly_on_time(&shipped, now, tz, TREND_MONTHS);
+    let monthly_table = months
+        .iter()
+        .map(|m| {
+            (
+                m.month.format("%B %Y").to_string(),
+                m.rate.map_or_else(|| "—".to_owned(), charts::percent),
+                m.on_time,
+                m.with_baseline,
+            )
+        })
+        .collect();
+    let monthly = charts::monthly(&months);
+    let matrix_weeks: Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> =
+        weeks_ahead.iter().take(MATRIX_WEEKS).copied().collect();
+    let matrix_rows: Vec<MatrixRow> = read
+        .products
+        .iter()
+        .map(|p| {
+            let list = by_product.get(&p.id).cloned().unwrap_or_default();
+            MatrixRow {
+                label: p.key.clone(),
+                href: format!("{releases}?product={}", p.id),
+                cells: matrix_weeks
+                    .iter()
+                    .map(|(start, from, to)| {
+                        let here: Vec<&&Assessment> = list
+                            .iter()
+                            .filter(|a| a.release.go_live.is_some_and(|g| g >= *from && g < *to))
+                            .collect();
+                        let health = portfolio::rollup(here.iter().map(|a| a.assessed.health));
+                        Cell {
+                            health,
+                            title: if here.is_empty() {
+                                format!("{}, week of {}: no go-live", p.key, start.format("%-d %b"))
+                            } else {
+                                here.iter()
+                                    .map(|a| {
+                                        format!(
+                                            "{} {}: {} — {}",
+                                            a.release.product_key,
+                                            a.release.version,
+                                            a.assessed.health.label(),
+                                            a.assessed.reason
+                                        )
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join("\n")
+                            },
+                            href: if here.is_empty() {
+                                String::new()
+                            } else {
+                                ids_href(&mut here.iter().map(|a| a.release.id))
+                            },
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let matrix_table = matrix_rows
+        .iter()
+        .map(|r| {
+            (
+                r.label.clone(),
+                r.cells
+                    .iter()
+                    .map(|c| c.health.map_or("—", Health::label).to_owned())
+                    .collect(),
+            )
+        })
+        .collect();
+    let matrix = charts::matrix(
+        &matrix_weeks.iter().map(|w| w.0).collect::<Vec<_>>(),
+        &matrix_rows,
+    );
+
+    let mut periods: Vec<(String, String, bool)> = [30, 90, 365]
+        .into_iter()
+        .map(|n| {
+            let c = PeriodChoice::LastDays(n);
+            (c.as_param(), format!("Last {n} days"), c == period.choice)
+        })
+        .collect();
+    for c in portfolio::recent_fiscal_quarters(now, tz, fiscal, 4) {
+        if let PeriodChoice::FiscalQuarter { year, quarter } = c {
+            periods.push((
+                c.as_param(),
+                format!("FY{year} Q{quarter}"),
+                c == period.choice,
+            ));
+        }
+    }
+
     Ok(DashboardPage {
-        role: tenant.role.label(),
-        tenant_zone: tenant.time_zone.clone(),
-        week_start: WEEKDAY_NAMES[usize::try_from(tenant.week_start - 1).unwrap_or(0) % 7],
-        fiscal_year_start: MONTH_NAMES
-            [usize::try_from(tenant.fiscal_year_start - 1).unwrap_or(0) % 12],
-        member_count,
-        activity: activity
+        role: t.role.label(),
+        tenant_zone: t.time_zone.clone(),
+        week_start: WEEKDAY_NAMES[usize::try_from(t.week_start - 1).unwrap_or(0) % 7],
+        fiscal_year_start: MONTH_NAMES[usize::try_from(t.fiscal_year_start - 1).unwrap_or(0) % 12],
+        member_count: read.member_count,
+        activity: read
+            .activity
             .into_iter()
             .map(|e| ActivityRow {
-                at: almanac_domain::time::local_datetime(
-                    e.at,
-                    crate::handlers::viewer_zone(&visit),
-                ),
+                at: local_datetime(e.at, &zone),
                 actor: e.actor_label,
                 action: e.action.replace(['.', '_'], " "),
                 entity: describe(e.after.as_ref().or(e.before.as_ref())),
             })
             .collect(),
+        waiting: read.waiting,
+        my_milestones: read
+            .mine
+            .iter()
+            .map(|m| {
+                (
+                    format!("{} — {}", m.release_label, m.name),
+                    format!("{releases}/{}#milestones", m.release_id),
+                    local_datetime(m.due_at, &zone),
+                    m.due_at < now,
+                )
+            })
+            .collect(),
+        health_counts,
+        assessed: read.assessed.len(),
+        lines,
+        upcoming: upcoming.into_iter().map(|(_, u)| u).collect(),
+        freezes: freezes.into_iter().map(|(_, f)| f).collect(),
+        periods,
+        period_param: period.choice.as_param(),
+        period,
+        totals,
+        rows,
+        weekly,
+        weekly_table,
+        monthly,
+        monthly_table,
+        matrix,
+        matrix_weeks: matrix_weeks
+            .iter()
+            .map(|w| w.0.format("%-d %b").to_string())
+            .collect(),
+        matrix_table,
+        horizon_end: weeks_ahead
+            .last()
+            .map(|w| local_date(w.2 - Duration::seconds(1), &zone))
+            .unwrap_or_default(),
         layout: Layout::signed_in(&ctx, &visit, "Dashboard", "dashboard"),
-        waiting,
         slug,
     })
+}
+
+/// The state of a release's go/no-go decision, for the next 14 days.
+fn decision_words(a: &Assessment) -> (String, &'static str) {
+    match (&a.release.review, a.open_decision) {
+        (None, _) => ("no go/no-go review".to_owned(), "badge-grey"),
+        (Some(r), _) if r.closed => {
+            let d = r.decision.unwrap_or(Decision::Pending);
+            (format!("decided {}", d.word()), d.badge())
+        }
+        (Some(_), d) => {
+            let d = d.unwrap_or(Decision::Pending);
+            (format!("review open, votes give {}", d.word()), d.badge())
+        }
+    }
+}
+
+/// Reads everything the dashboard shows: a fixed number of statements.
+#[allow(clippy::too_many_arguments)]
+async fn read(
+    tx: &mut almanac_db::Tx,
+    app: &AppState,
+    visit: &almanac_db::Visit,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    period: &Period,
+) -> Result<Read, AppError> {
+    let t = visit.tenant()?;
+    let member_count = members::list(tx, tenant).await?.len();
+    let activity = audit::recent(tx, tenant, 10).await?;
+    let waiting = if t.role.can_vote() {
+        pending_for(tx, visit, tenant).await?
+    } else {
+        Vec::new()
+    };
+    let mine = db::my_milestones(tx, tenant, visit.user.id, now + Duration::days(14)).await?;
+    let products = db::products(tx, tenant).await?;
+    let assessed = health::assess(tx, app, visit, tenant, now, until).await?;
+    // Shipped releases for the period and the 12-month trend, and a week
+    // after the period (a hotfix following a release in it).
+    let trend_from = now - Duration::days(31 * i64::try_from(TREND_MONTHS).unwrap_or(12) + 31);
+    let shipped = db::shipped(
+        tx,
+        tenant,
+        period.from.min(trend_from),
+        (period.to + Duration::days(7)).min(now + Duration::days(1)),
+    )
+    .await?;
+    let rounds = db::closed_rounds(tx, tenant, period.from, period.to)
+        .await?
+        .into_iter()
+        .map(|r| (r.release_id, r))
+        .collect();
+    let deployments = db::production_deployments(tx, tenant, period.from, period.to).await?;
+    let freezes = windows::overlapping(tx, tenant, now, now + Duration::days(60))
+        .await?
+        .into_iter()
+        .filter(|w| w.kind == WindowKind::Freeze && !w.archived)
+        .collect();
+    let meetings = assessed_meetings(&assessed);
+    Ok(Read {
+        member_count,
+        activity,
+        waiting,
+        mine,
+        products,
+        assessed,
+        shipped,
+        rounds,
+        deployments,
+        freezes,
+        meetings,
+    })
+}
+
+/// The open rounds' meetings of the assessed releases.
+fn assessed_meetings(
+    assessed: &[Assessment],
+) -> Vec<(Uuid, String, DateTime<Utc>, Decision, bool)> {
+    assessed
+        .iter()
+        .filter_map(|a| {
+            let r = a.release.review.as_ref()?;
+            let at = r.meeting_at?;
+            (!r.closed).then(|| {
+                (
+                    a.release.id,
+                    format!(
+                        "{} {} round {}",
+                        a.release.product_key, a.release.version, r.round
+                    ),
+                    at,
+                    a.open_decision.unwrap_or(Decision::Pending),
+                    r.closed,
+                )
+            })
+        })
+        .collect()
 }
 
 /// A short human label for an audit event's record ("rm@acme.test").
@@ -93,4 +743,202 @@ fn describe(snapshot: Option<&serde_json::Value>) -> String {
         .and_then(|v| v.as_str())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// A row of the metrics table: the organisation, a product line or a
+/// product, with the products it covers (all for the organisation).
+pub struct Scope {
+    pub kind: &'static str,
+    pub name: String,
+    pub line: Option<Uuid>,
+    pub products: Option<HashSet<Uuid>>,
+}
+
+/// The organisation, then each product line followed by its products.
+fn scopes(organisation: &str, products: &[ProductRow]) -> Vec<Scope> {
+    let mut out = vec![Scope {
+        kind: "organisation",
+        name: organisation.to_owned(),
+        line: None,
+        products: None,
+    }];
+    let mut seen: Vec<Option<Uuid>> = Vec::new();
+    for p in products {
+        if seen.contains(&p.line_id) {
+            continue;
+        }
+        seen.push(p.line_id);
+        let members: Vec<&ProductRow> =
+            products.iter().filter(|q| q.line_id == p.line_id).collect();
+        out.push(Scope {
+            kind: "line",
+            name: p
+                .line_name
+                .clone()
+                .unwrap_or_else(|| "Products without a line".to_owned()),
+            line: p.line_id,
+            products: Some(members.iter().map(|q| q.id).collect()),
+        });
+        for q in members {
+            out.push(Scope {
+                kind: "product",
+                name: format!("{} · {}", q.key, q.name),
+                line: q.line_id,
+                products: Some([q.id].into_iter().collect()),
+            });
+        }
+    }
+    out
+}
+
+fn to_shipped(rows: &[ShippedRow]) -> Vec<Shipped> {
+    rows.iter()
+        .map(|s| Shipped {
+            id: s.id,
+            product_id: s.product_id,
+            release_type: s.release_type,
+            status: s.status,
+            created_at: s.created_at,
+            baseline_go_live: s.baseline_go_live,
+            actual_go_live: s.actual_go_live,
+        })
+        .collect()
+}
+
+/// The metrics of one scope, its shipped releases and the releases of its
+/// closed rounds.
+fn scope_metrics(
+    period: &Period,
+    shipped: &[Shipped],
+    rounds: &[(Uuid, ClosedRound)],
+    deployments: &[(Uuid, i64)],
+    products: Option<&HashSet<Uuid>>,
+) -> (Metrics, Vec<Shipped>, Vec<Uuid>) {
+    let keep = |p: &Uuid| products.is_none_or(|set| set.contains(p));
+    let mine: Vec<Shipped> = shipped
+        .iter()
+        .filter(|s| keep(&s.product_id))
+        .cloned()
+        .collect();
+    let mut outcomes = ReviewOutcomes::default();
+    let mut round_releases = Vec::new();
+    for (release, r) in rounds.iter().filter(|(_, r)| keep(&r.product_id)) {
+        match r.decision {
+            Decision::Go => outcomes.go += 1,
+            Decision::NoGo => outcomes.no_go += 1,
+            Decision::Pending => {}
+        }
+        if r.overridden {
+            outcomes.overridden += 1;
+        }
+        round_releases.push(*release);
+    }
+    let count: i64 = deployments
+        .iter()
+        .filter(|(p, _)| keep(p))
+        .map(|(_, n)| n)
+        .sum();
+    let m = portfolio::metrics(period, &mine, outcomes, usize::try_from(count).unwrap_or(0));
+    (m, mine, round_releases)
+}
+
+/// `/{tenant}/metrics.csv?period=`: the metrics table of a period, one row
+/// per scope, with the period's bounds as ISO-8601 instants in the
+/// organisation's zone.
+pub async fn metrics_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+    Query(q): Query<DashboardQuery>,
+) -> Result<axum::response::Response, AppError> {
+    let now = Utc::now();
+    let choice = PeriodChoice::parse(&q.period).unwrap_or(DEFAULT_PERIOD);
+    let (visit, (products, shipped, rounds, deployments, period)) = ctx
+        .enter(&state, Some(&slug), move |tx, visit| {
+            Box::pin(async move {
+                let t = visit.tenant()?;
+                let tenant = t.id;
+                let tz = tz_of(&t.time_zone);
+                let fiscal = u32::try_from(t.fiscal_year_start).unwrap_or(1);
+                let period = portfolio::period(choice, now, tz, fiscal);
+                let products = db::products(tx, tenant).await?;
+                let shipped = db::shipped(
+                    tx,
+                    tenant,
+                    period.from,
+                    (period.to + Duration::days(7)).min(now + Duration::days(1)),
+                )
+                .await?;
+                let rounds: Vec<(Uuid, ClosedRound)> =
+                    db::closed_rounds(tx, tenant, period.from, period.to)
+                        .await?
+                        .into_iter()
+                        .map(|r| (r.release_id, r))
+                        .collect();
+                let deployments =
+                    db::production_deployments(tx, tenant, period.from, period.to).await?;
+                Ok((products, shipped, rounds, deployments, period))
+            })
+        })
+        .await?;
+    let t = visit.tenant()?;
+    let tz = tz_of(&t.time_zone);
+    let iso = |at: DateTime<Utc>| at.with_timezone(&tz).to_rfc3339();
+    let shipped = to_shipped(&shipped);
+    let mut file = crate::csv_export::CsvFile::new(&[
+        "scope",
+        "name",
+        "period",
+        "period_start",
+        "period_end",
+        "shipped",
+        "with_baseline",
+        "on_time",
+        "on_time_rate",
+        "average_slip_days",
+        "change_failures",
+        "change_failure_rate",
+        "reviews_go",
+        "reviews_no_go",
+        "reviews_overridden",
+        "median_lead_time_days",
+        "production_deployments",
+        "production_deployments_per_week",
+    ])?;
+    let number = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.4}"));
+    for scope in scopes(&t.name, &products) {
+        let (m, _, _) = scope_metrics(
+            &period,
+            &shipped,
+            &rounds,
+            &deployments,
+            scope.products.as_ref(),
+        );
+        file.row([
+            scope.kind.to_owned(),
+            scope.name,
+            period.label.clone(),
+            iso(period.from),
+            iso(period.to),
+            m.shipped.to_string(),
+            m.with_baseline.to_string(),
+            m.on_time.to_string(),
+            number(m.on_time_rate),
+            number(m.average_slip_days),
+            m.change_failures.to_string(),
+            number(m.change_failure_rate),
+            m.reviews.go.to_string(),
+            m.reviews.no_go.to_string(),
+            m.reviews.overridden.to_string(),
+            number(m.median_lead_time_days),
+            m.production_deployments.to_string(),
+            number(m.deployments_per_week),
+        ])?;
+    }
+    let name = format!(
+        "{slug}-metrics-{}-{}.csv",
+        period.choice.as_param(),
+        now.with_timezone(&tz).format("%Y-%m-%d")
+    );
+    Ok(crate::csv_export::attachment(&name, file.finish()?))
 }

@@ -1,12 +1,16 @@
-//! `/{tenant}/releases`: the releases list with its filters, and one
-//! release's page (header with status, go-live, baseline and slip; its
-//! deployments; the status moves it allows; its runbook; its history).
-//! The release form lives in [`form`] and [`edit`], status moves in [`status`],
-//! deployments in [`deployments`], release trains in [`trains`].
+//! `/{tenant}/releases`: one release's page (header with status, go-live,
+//! baseline and slip; its deployments; the status moves it allows; its
+//! runbook; its history). The list with its filters, sort orders and pages
+//! lives in [`list`], its CSV export in [`export`], the release form in
+//! [`form`] and [`edit`], status moves in [`status`], deployments in
+//! [`deployments`], release trains in [`trains`].
 
 mod deployments;
 mod edit;
+mod export;
 mod form;
+mod list;
+mod query;
 mod status;
 mod trains;
 
@@ -21,23 +25,22 @@ use crate::state::AppState;
 use crate::view::{HistoryRow, history_rows};
 use almanac_db::audit;
 use almanac_db::deployments::{self as deployment_db, Deployment};
-use almanac_db::releases::{self, Filter, LIST_LIMIT, ListedRelease, Release};
+use almanac_db::releases::{self, ListedRelease, Release};
 use almanac_db::{Tx, Visit};
 use almanac_domain::conflict::Conflict;
 use almanac_domain::release::{
-    DeploymentResult, ReleaseStatus, ReleaseType, Transition, on_time, slip, slip_words,
+    DeploymentResult, ReleaseStatus, Transition, on_time, slip, slip_words,
 };
 use almanac_domain::time::{local_datetime, to_local_input};
 use almanac_domain::{Role, TenantId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -47,7 +50,8 @@ const PLAN: &str = "plan releases";
 /// The routes of this area; merged by `router::build_app`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/{tenant}/releases", get(list))
+        .route("/{tenant}/releases", get(list::list))
+        .route("/{tenant}/releases.csv", get(export::export))
         .route("/{tenant}/releases/new", get(edit::new).post(edit::create))
         .route("/{tenant}/releases/trains", get(trains::list))
         .route(
@@ -143,119 +147,13 @@ fn word_options<T: Copy>(
 
 // ------------------------------------------------------------------ list
 
-#[derive(Deserialize, Default)]
-pub struct ListQuery {
-    #[serde(default)]
-    product: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default, rename = "type")]
-    release_type: String,
-    #[serde(default)]
-    train: String,
-    #[serde(default)]
-    q: String,
-}
-
-impl ListQuery {
-    /// The filter; values that name nothing are ignored.
-    fn filter(&self) -> Filter {
-        Filter {
-            product: Uuid::parse_str(&self.product).ok(),
-            status: self.status.parse().ok(),
-            release_type: self.release_type.parse().ok(),
-            train: Uuid::parse_str(&self.train).ok(),
-            text: Some(self.q.trim().to_owned()).filter(|q| !q.is_empty()),
-        }
-    }
-}
-
+/// A release in a table of releases (the list, a train's page).
 pub struct ListRow {
     r: ListedRelease,
+    /// The go-live in the viewer's zone ("" when not scheduled).
     go_live: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "releases/list.html")]
-pub struct ListPage {
-    layout: Layout,
-    slug: String,
-    can_plan: bool,
-    rows: Vec<ListRow>,
-    products: Vec<(String, String, bool)>,
-    statuses: Vec<(String, String, bool)>,
-    types: Vec<(String, String, bool)>,
-    trains: Vec<(String, String, bool)>,
-    q: String,
-    filtered: bool,
-    truncated: bool,
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(slug): Path<String>,
-    Query(query): Query<ListQuery>,
-) -> Result<ListPage, AppError> {
-    let filter = query.filter();
-    let (visit, (rows, products, trains)) = ctx
-        .enter(&state, Some(&slug), move |tx, visit| {
-            Box::pin(async move {
-                let tenant = visit.tenant()?.id;
-                let rows = releases::list(tx, tenant, &filter).await?;
-                let products = releases::product_options(tx, tenant).await?;
-                let trains = almanac_db::trains::options(tx, tenant).await?;
-                Ok((rows, products, trains))
-            })
-        })
-        .await?;
-    let zone = viewer_zone(&visit);
-    let filter = query.filter();
-    Ok(ListPage {
-        layout: Layout::signed_in(&ctx, &visit, "Releases", "releases"),
-        slug,
-        can_plan: can_plan(&visit),
-        truncated: i64::try_from(rows.len()).unwrap_or(i64::MAX) >= LIST_LIMIT,
-        rows: rows
-            .into_iter()
-            .map(|r| ListRow {
-                go_live: when(r.go_live, zone),
-                r,
-            })
-            .collect(),
-        products: options(
-            products
-                .into_iter()
-                .map(|p| (p.id.to_string(), format!("{} · {}", p.key, p.name))),
-            &query.product,
-            Some("All products"),
-        ),
-        statuses: word_options(
-            ReleaseStatus::ALL,
-            ReleaseStatus::as_str,
-            ReleaseStatus::label,
-            &query.status,
-            Some("All statuses"),
-        ),
-        types: word_options(
-            ReleaseType::ALL,
-            ReleaseType::as_str,
-            ReleaseType::label,
-            &query.release_type,
-            Some("All types"),
-        ),
-        trains: options(
-            trains.into_iter().map(|(id, name)| (id.to_string(), name)),
-            &query.train,
-            Some("All trains"),
-        ),
-        q: query.q.clone(),
-        filtered: filter.product.is_some()
-            || filter.status.is_some()
-            || filter.release_type.is_some()
-            || filter.train.is_some()
-            || filter.text.is_some(),
-    })
+    /// The day it was created, in the viewer's zone.
+    created: String,
 }
 
 // ------------------------------------------------------------------ one release

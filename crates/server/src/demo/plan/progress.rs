@@ -1,7 +1,8 @@
 //! How far each planned release got: its deployments' planned and actual
-//! times, the milestones done and the runbook steps ticked, all by "now".
+//! times, the milestones due and done and the runbook steps ticked, all by
+//! "now".
 
-use super::{Fate, Kind, NEAR_DAYS, PlannedRelease, Slotted, minutes};
+use super::{Fate, Kind, NEAR_DAYS, Overdue, PlannedRelease, Slotted, minutes};
 use crate::demo::calendar::Calendar;
 use crate::demo::catalog::{Spec, TEMPLATE_MILESTONES, TEMPLATE_STEPS};
 use almanac_domain::release::{DeploymentResult, DeploymentTimes, Period};
@@ -15,10 +16,16 @@ const SKIPPED_BY_EMERGENCIES: &str = "Readiness review";
 const DELAYS: [i64; 9] = [0, 3, 12, 0, 25, 6, 41, 0, 9];
 /// Minutes a milestone was done before it was due.
 const LEADS: [i64; 6] = [25, 90, 40, 10, 180, 55];
+/// Minutes a milestone was done after it was due, now and then.
+const LATE_BY: [i64; 5] = [120, 26 * 60, 300, 50 * 60, 45];
+/// The milestones the release left at risk leaves undone, the first one
+/// due by now (else the last, its due time brought forward).
+const AT_RISK: [&str; 2] = ["QA sign-off", "Code freeze"];
 
 /// Planned periods: production at go-live; each stage a few days ahead on
 /// a weekday, two hours per release of the same night; the release in
-/// progress went through its stages earlier today.
+/// progress went through its stages earlier today, a hotfix after a
+/// rollback on the day of its go-live.
 pub(super) fn planned_deployments(
     spec: &Spec,
     calendar: &Calendar,
@@ -41,6 +48,12 @@ pub(super) fn planned_deployments(
             j += 1;
             if s.kind == Kind::InProgress {
                 let start = s.go_live - minutes(90 * i64::try_from(stages + 1 - j)?);
+                Period {
+                    start,
+                    end: start + minutes(60),
+                }
+            } else if s.kind == Kind::Hotfix {
+                let start = s.go_live - Duration::hours(6 * i64::try_from(stages + 1 - j)?);
                 Period {
                     start,
                     end: start + minutes(60),
@@ -76,7 +89,7 @@ pub(super) fn separate_in_progress(
     spec: &Spec,
     out: &mut [PlannedRelease],
     placed: &[Slotted],
-    fates: &[(Fate, bool)],
+    fates: &[(Fate, Overdue)],
     calendar: &Calendar,
 ) -> Result<()> {
     let Some(r) = placed.iter().position(|s| s.kind == Kind::InProgress) else {
@@ -111,29 +124,20 @@ pub(super) fn separate_in_progress(
         out[r].deployments[d].1.planned = Some(period);
     }
     if moved {
-        let (fate, leave_overdue) = fates[r];
         let mut release = out[r].clone();
-        finish(
-            spec,
-            calendar,
-            &placed[r],
-            fate,
-            leave_overdue,
-            &mut release,
-        )?;
+        finish(spec, calendar, &placed[r], fates[r], &mut release)?;
         out[r] = release;
     }
     Ok(())
 }
 
-/// Actual deployment times, done milestones and ticked steps, from the
-/// planned times and the fate.
+/// Actual deployment times, due and done milestones and ticked steps,
+/// from the planned times and the fate.
 pub(super) fn finish(
     spec: &Spec,
     calendar: &Calendar,
     s: &Slotted,
-    fate: Fate,
-    leave_overdue: bool,
+    (fate, overdue): (Fate, Overdue),
     r: &mut PlannedRelease,
 ) -> Result<()> {
     let now = calendar.now;
@@ -156,7 +160,7 @@ pub(super) fn finish(
         if is_production {
             let start = s.go_live + delay / 2;
             match fate {
-                Fate::Released { .. } => {
+                Fate::Released(_) => {
                     times.actual_start = Some(start);
                     times.actual_end = Some(start + minutes(s.minutes - 12));
                     times.result = Some(DeploymentResult::Succeeded);
@@ -196,58 +200,96 @@ pub(super) fn finish(
         .iter()
         .find(|(e, _)| spec.environments[*e].is_production)
         .and_then(|(_, t)| t.actual_start.zip(t.actual_end.or(t.actual_start)));
-    r.milestones_done =
-        milestones_done(calendar, s, fate, leave_overdue, cutoff, r, actual_go_live)?;
+    let context = Done {
+        calendar,
+        s,
+        fate,
+        overdue,
+        cutoff,
+        actual_go_live,
+    };
+    (r.milestone_dues, r.milestones_done) = milestones(&context, r.created)?;
     r.steps_done = steps_done(s, fate, now, r.created, actual_go_live);
     Ok(())
 }
 
-fn milestones_done(
-    calendar: &Calendar,
-    s: &Slotted,
+/// What a release's milestones are done against.
+struct Done<'a> {
+    calendar: &'a Calendar,
+    s: &'a Slotted,
     fate: Fate,
-    leave_overdue: bool,
+    overdue: Overdue,
     cutoff: DateTime<Utc>,
-    r: &PlannedRelease,
     actual_go_live: Option<(DateTime<Utc>, DateTime<Utc>)>,
-) -> Result<Vec<Option<DateTime<Utc>>>> {
+}
+
+/// When each milestone is due, and when it was done (if it was).
+type Milestones = (Vec<DateTime<Utc>>, Vec<Option<DateTime<Utc>>>);
+
+/// When each milestone is due, and when it was done: most a little ahead
+/// of time, some late (by minutes to two days, before go-live for those
+/// due before it); none after the cutoff, and not the one left overdue.
+fn milestones(d: &Done<'_>, created: DateTime<Utc>) -> Result<Milestones> {
+    let (s, cutoff) = (d.s, d.cutoff);
     let offsets = TEMPLATE_MILESTONES
         .iter()
         .map(|(name, o)| Offset::parse(o).map_err(|e| anyhow!("{name}: {e}")))
         .collect::<Result<Vec<Offset>>>()?;
-    let dues: Vec<DateTime<Utc>> = offsets
+    let mut dues: Vec<DateTime<Utc>> = offsets
         .iter()
-        .map(|o| o.due_at(s.go_live, calendar.zone.tz()))
+        .map(|o| o.due_at(s.go_live, d.calendar.zone.tz()))
         .collect();
-    // Which milestone a release flagged `leave_overdue` has not done: an
-    // upcoming one its latest past-due milestone, an emergency the
-    // readiness review it skipped, a release out its post-release review.
-    let open = match fate {
-        _ if !leave_overdue => None,
-        Fate::InProgress => TEMPLATE_MILESTONES
-            .iter()
-            .position(|(name, _)| *name == SKIPPED_BY_EMERGENCIES),
-        Fate::Released { .. } => Some(dues.len() - 1),
-        _ => dues.iter().rposition(|d| *d <= cutoff),
+    let position = |name: &str| TEMPLATE_MILESTONES.iter().position(|(n, _)| *n == name);
+    // Which milestone is left undone: an upcoming release's latest past-due
+    // milestone, an emergency's readiness review it skipped, a release
+    // out its post-release review; the release at risk its QA sign-off or
+    // code freeze.
+    let open = match (d.overdue, d.fate) {
+        (Overdue::No, _) => None,
+        (Overdue::Forced, _) => {
+            let due = AT_RISK
+                .iter()
+                .filter_map(|name| position(name))
+                .find(|&i| dues[i] <= cutoff);
+            // None due yet: the last was brought forward to yesterday.
+            due.or_else(|| {
+                let i = AT_RISK.last().and_then(|name| position(name))?;
+                let yesterday = d.calendar.local_date(d.calendar.now) - Duration::days(1);
+                dues[i] = d.calendar.at(yesterday, 17, 0);
+                Some(i)
+            })
+        }
+        (_, Fate::InProgress) => position(SKIPPED_BY_EMERGENCIES),
+        (_, Fate::Released(_)) => Some(dues.len() - 1),
+        _ => dues.iter().rposition(|due| *due <= cutoff),
     };
-    Ok(dues
+    let done = dues
         .iter()
         .zip(&offsets)
         .enumerate()
         .map(|(i, (&due, offset))| {
-            if due > cutoff || open == Some(i) {
+            // A release that missed its night did nothing from go-live on.
+            let missed = d.fate == Fate::Missed && due >= s.go_live;
+            if due > cutoff || open == Some(i) || missed {
                 return None;
             }
+            let j = s.k + i;
             let at = if offset.days() == 0 && offset.at().is_none() {
-                actual_go_live.map_or(due, |(start, _)| start)
-            } else if (s.k + i) % 7 == 3 {
-                due + Duration::hours(2)
+                d.actual_go_live.map_or(due, |(start, _)| start)
+            } else if j % 7 == 3 {
+                let late = due + minutes(LATE_BY[(j / 7) % LATE_BY.len()]);
+                if due < s.go_live {
+                    late.min(s.go_live - Duration::hours(1)).max(due)
+                } else {
+                    late
+                }
             } else {
-                due - minutes(LEADS[(s.k + i) % LEADS.len()])
+                due - minutes(LEADS[j % LEADS.len()])
             };
-            Some(at.min(cutoff).max(r.created + Duration::hours(1)))
+            Some(at.min(cutoff).max(created + Duration::hours(1)))
         })
-        .collect())
+        .collect();
+    Ok((dues, done))
 }
 
 /// When the owner ticked each runbook step: around the production
@@ -273,7 +315,8 @@ fn steps_done(
         end + Duration::hours(26),
     ];
     let ticked: &[usize] = match fate {
-        Fate::Released { .. } => &[0, 1, 2, 3, 4, 5, 6, 7],
+        Fate::Released(_) => &[0, 1, 2, 3, 4, 5, 6, 7],
+        Fate::Missed => &[0, 1, 2],
         Fate::RolledBack(_) => &[0, 1, 2, 3, 4, 7],
         Fate::InProgress => &[0, 1, 2],
         _ => &[],

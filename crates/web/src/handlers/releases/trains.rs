@@ -10,11 +10,12 @@ use crate::layout::{Flash, Layout};
 use crate::state::AppState;
 use crate::view::{HistoryRow, history_rows};
 use almanac_db::audit::{self, NewEvent};
-use almanac_db::releases::{self, Filter};
+use almanac_db::releases::{self, Filter, Order};
 use almanac_db::trains::{self, Train};
 use almanac_db::{DbError, Visit};
 use almanac_domain::FieldErrors;
 use almanac_domain::release::{Notes, TrainName};
+use almanac_domain::time::local_date;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -26,6 +27,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 const ENTITY: &str = "release_train";
+
+/// At most this many releases are shown on a train's page.
+const TRAIN_ROWS: i64 = 300;
 
 fn snapshot(name: &str, description: &str) -> Value {
     json!({"name": name, "description": description})
@@ -90,7 +94,8 @@ pub async fn show(
                     train: Some(id),
                     ..Filter::default()
                 };
-                let rows = releases::list(tx, tenant, &filter).await?;
+                let order = Order::default();
+                let rows = releases::list(tx, tenant, &filter, order, 0, TRAIN_ROWS).await?;
                 let history = audit::history(tx, tenant, ENTITY, &id.to_string(), 100).await?;
                 Ok((t, rows, history))
             })
@@ -105,6 +110,7 @@ pub async fn show(
             .into_iter()
             .map(|r| ListRow {
                 go_live: when(r.go_live, zone),
+                created: local_date(r.created_at, zone),
                 r,
             })
             .collect(),

@@ -1,0 +1,1 @@
+DROP COLLATION IF EXISTS version_sort;

@@ -1,0 +1,335 @@
+//! The executive dashboard over HTTP: a hand-computed fixture's health and
+//! metrics, every role, the links behind the figures, the metrics export,
+//! and tenant isolation.
+
+use crate::helpers::{TestApp, spawn_app, tenant_id};
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// acme gets one product line ("Fixture line") with products ZQA and ZQB, a
+/// production environment, and releases at times relative to now:
+///
+/// | release | product | type | status | created | baseline | actual go-live |
+/// |---|---|---|---|---|---|---|
+/// | 1.0 | ZQA | minor | released | −40 d | −10 d | −10 d + 2 h (on time) |
+/// | 1.1 | ZQA | minor | released | −30 d | −20 d | −17 d (3 days late) |
+/// | 2.0 | ZQB | minor | rolled_back | −20 d | −5 d | −5 d (on time, failed) |
+/// | 2.0.1 | ZQB | hotfix | released | −4 d | — | −4 d |
+/// | 1.2 | ZQA | minor | scheduled | −10 d | −1 d | planned −1 d: late |
+/// | 2.1 | ZQB | minor | scheduled | −10 d | +30 h | planned +30 h, no review: at risk |
+///
+/// Last 30 days: 4 shipped; 3 with a baseline, 2 on time (67%); slip
+/// (2 h + 3 d + 0) / 3 = +1.0 d; 1 change failure of 4 (25%); lead times
+/// 30, 13, 15 and 0 days → median 14.0 d; 4 production deployments over
+/// 30/7 weeks → 0.9 a week.
+async fn fixture(app: &TestApp) -> Vec<Uuid> {
+    let tenant = tenant_id(&app.owner, "acme").await;
+    let q = |sql: &'static str| sqlx::query(sql);
+    let line = Uuid::now_v7();
+    q("INSERT INTO product_lines (tenant_id, id, name) VALUES ($1, $2, 'Fixture line')")
+        .bind(tenant)
+        .bind(line)
+        .execute(&app.owner)
+        .await
+        .expect("line");
+    let mut products = Vec::new();
+    for key in ["ZQA", "ZQB"] {
+        let id = Uuid::now_v7();
+        q(
+            "INSERT INTO products (tenant_id, id, key, name, colour, product_line_id)
+           VALUES ($1, $2, $3, $3 || ' product', '#1d6b34', $4)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(key)
+        .bind(line)
+        .execute(&app.owner)
+        .await
+        .expect("product");
+        products.push(id);
+    }
+    let prod: Uuid = sqlx::query_scalar(
+        "INSERT INTO environments (tenant_id, id, name, position, is_production)
+         VALUES ($1, $2, 'fixture-production', 30, true) RETURNING id",
+    )
+    .bind(tenant)
+    .bind(Uuid::now_v7())
+    .fetch_one(&app.owner)
+    .await
+    .expect("production");
+    let rows: [FixtureRow; 6] = [
+        (
+            0,
+            "1.0",
+            "minor",
+            "released",
+            -40 * 24,
+            Some(-10 * 24),
+            -10 * 24,
+            Some(-10 * 24 + 2),
+        ),
+        (
+            0,
+            "1.1",
+            "minor",
+            "released",
+            -30 * 24,
+            Some(-20 * 24),
+            -20 * 24,
+            Some(-17 * 24),
+        ),
+        (
+            1,
+            "2.0",
+            "minor",
+            "rolled_back",
+            -20 * 24,
+            Some(-5 * 24),
+            -5 * 24,
+            Some(-5 * 24),
+        ),
+        (
+            1,
+            "2.0.1",
+            "hotfix",
+            "released",
+            -4 * 24,
+            None,
+            -4 * 24,
+            Some(-4 * 24),
+        ),
+        (
+            0,
+            "1.2",
+            "minor",
+            "scheduled",
+            -10 * 24,
+            Some(-24),
+            -24,
+            None,
+        ),
+        (1, "2.1", "minor", "scheduled", -10 * 24, Some(30), 30, None),
+    ];
+    let mut ids = Vec::new();
+    for (product, version, kind, status, created, baseline, planned, actual) in rows {
+        let id = Uuid::now_v7();
+        q("INSERT INTO releases (tenant_id, id, product_id, version, title, type, status,
+                                 baseline_go_live, created_at)
+           VALUES ($1, $2, $3, $4, 'Fixture ' || $4, $5, $6,
+                   now() + make_interval(hours => $7::int), now() + make_interval(hours => $8::int))")
+        .bind(tenant)
+        .bind(id)
+        .bind(products[product])
+        .bind(version)
+        .bind(kind)
+        .bind(status)
+        .bind(baseline.map(|b| i32::try_from(b).expect("hours")))
+        .bind(i32::try_from(created).expect("hours"))
+        .execute(&app.owner)
+        .await
+        .expect("release");
+        q(
+            "INSERT INTO deployments (tenant_id, id, release_id, environment_id, planned_start,
+                                    planned_end, actual_start, actual_end)
+           VALUES ($1, $2, $3, $4, now() + make_interval(hours => $5::int),
+                   now() + make_interval(hours => $5::int + 2),
+                   now() + make_interval(hours => $6::int),
+                   now() + make_interval(hours => $6::int + 1))",
+        )
+        .bind(tenant)
+        .bind(Uuid::now_v7())
+        .bind(id)
+        .bind(prod)
+        .bind(i32::try_from(planned).expect("hours"))
+        .bind(actual.map(|a| i32::try_from(a).expect("hours")))
+        .execute(&app.owner)
+        .await
+        .expect("deployment");
+        ids.push(id);
+    }
+    ids
+}
+
+/// (product, version, type, status, created, baseline, planned, actual),
+/// times in hours from now.
+type FixtureRow = (
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    Option<i64>,
+    i64,
+    Option<i64>,
+);
+
+fn tile(html: &str, number: &str, label: &str) -> bool {
+    html.contains(&format!(
+        "<span class=\"tile-number\">{number}</span> <span class=\"tile-label\">{label}"
+    ))
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_dashboard_shows_the_fixtures_health_and_metrics(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let ids = fixture(&app).await;
+    let exec = app.signed_in("exec@acme.test").await;
+    let (status, html) = exec.get_text("/acme/?period=30d").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Release metrics: Last 30 days"));
+    assert!(tile(&html, "4", "releases shipped"), "{html}");
+    assert!(tile(&html, "67%", "on time (2 of 3)"));
+    assert!(tile(&html, "+1.0 d", "average slip"));
+    assert!(tile(&html, "25%", "change failure rate (1)"));
+    assert!(tile(&html, "14.0 d", "median lead time"));
+    assert!(tile(&html, "0.9", "production deployments a week (4)"));
+    // Health: 1.2 is late, 2.1 at risk (no decision within 48 hours).
+    assert!(tile(&html, "1", "Late"));
+    assert!(tile(&html, "1", "At risk"));
+    assert!(html.contains("Planned go-live has passed; not released yet"));
+    assert!(html.contains("No go decision and go-live within 48 hours"));
+    assert!(html.contains("Fixture line"));
+    // The change failure links to exactly the rolled-back release.
+    assert!(html.contains(&format!("/acme/releases?ids={}", ids[2])));
+    // The next 14 days list 2.1's go-live.
+    assert!(html.contains("Go-live: <a href=\"/acme/releases/"));
+    // Charts with their text alternatives.
+    for title in [
+        "Releases per week by outcome",
+        "On-time rate by month",
+        "Health matrix: products by week of go-live",
+    ] {
+        assert!(html.contains(title), "{title}");
+    }
+    assert!(html.contains("<desc id=\"weekly-desc\">"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_empty_period_says_so_and_divides_by_nothing(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let rm = app.signed_in("rm@acme.test").await;
+    let (status, html) = rm.get_text("/acme/?period=30d").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No releases went live in this period."));
+    assert!(tile(&html, "0", "releases shipped"));
+    assert!(tile(&html, "—", "on time (0 of 0)"));
+    // A fiscal quarter and an unknown period (the default).
+    let (status, html) = rm.get_text("/acme/?period=fy2020q1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("FY2020 Q1"));
+    let (status, html) = rm.get_text("/acme/?period=bogus").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Last 90 days"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_role_sees_the_dashboard_and_no_other_tenants_data(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    fixture(&app).await;
+    for email in [
+        "owner@acme.test",
+        "rm@acme.test",
+        "cab@acme.test",
+        "exec@acme.test",
+    ] {
+        let b = app.signed_in(email).await;
+        let (status, html) = b.get_text("/acme/").await;
+        assert_eq!(status, StatusCode::OK, "{email}");
+        assert!(html.contains("ZQA"), "{email}");
+    }
+    let globex = app.signed_in("rm@globex.test").await;
+    let (status, html) = globex.get_text("/globex/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("ZQA") && !html.contains("Fixture line"));
+    assert!(tile(&html, "0", "releases shipped"));
+    assert_eq!(
+        globex.get("/acme/").await.status(),
+        StatusCode::NOT_FOUND,
+        "not a member of acme"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_metrics_export_is_a_csv_of_every_scope(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    fixture(&app).await;
+    let exec = app.signed_in("exec@acme.test").await;
+    let r = exec.get("/acme/metrics.csv?period=30d").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(disposition.starts_with("attachment; filename=\"acme-metrics-30d-"));
+    let body = r.text().await.expect("body");
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header[0], "scope");
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let names: Vec<&str> = rows.iter().map(|r| &r[col("name")]).collect();
+    assert_eq!(
+        names,
+        [
+            "Acme Financial",
+            "Fixture line",
+            "ZQA · ZQA product",
+            "ZQB · ZQB product"
+        ]
+    );
+    let org = &rows[0];
+    assert_eq!(&org[col("shipped")], "4");
+    assert_eq!(&org[col("on_time_rate")], "0.6667");
+    assert_eq!(&org[col("change_failures")], "1");
+    assert_eq!(&org[col("median_lead_time_days")], "14.0000");
+    let start = &org[col("period_start")];
+    assert!(
+        start.ends_with("-05:00") || start.ends_with("-04:00"),
+        "an ISO-8601 instant in New York: {start}"
+    );
+    let zqb = &rows[3];
+    assert_eq!(&zqb[col("shipped")], "2");
+    assert_eq!(&zqb[col("change_failure_rate")], "0.5000");
+    // Another tenant's export has none of it.
+    let globex = app.signed_in("rm@globex.test").await;
+    let body = globex
+        .get("/globex/metrics.csv")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(!body.contains("ZQA") && !body.contains("Fixture"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_release_list_filters_by_health_as_the_dashboard_counts_it(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let ids = fixture(&app).await;
+    let exec = app.signed_in("exec@acme.test").await;
+    let (status, late) = exec.get_text("/acme/releases?health=late").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        late.contains(&format!("/acme/releases/{}", ids[4])),
+        "1.2 is late"
+    );
+    assert!(!late.contains(&format!("/acme/releases/{}", ids[5])));
+    let (_, at_risk) = exec.get_text("/acme/releases?health=at_risk").await;
+    assert!(
+        at_risk.contains(&format!("/acme/releases/{}", ids[5])),
+        "2.1 is at risk"
+    );
+    assert!(!at_risk.contains(&format!("/acme/releases/{}", ids[4])));
+    let (_, blocked) = exec.get_text("/acme/releases?health=blocked").await;
+    assert!(!blocked.contains("/acme/releases/0"), "none blocked");
+    let r = exec.get("/acme/releases.csv?health=late").await;
+    let body = r.text().await.expect("csv");
+    assert_eq!(body.lines().count(), 2, "the header and 1.2: {body}");
+}
