@@ -99,6 +99,7 @@ async fn cards(
     visit: &Visit,
     tenant: TenantId,
     filter: &BoardFilter,
+    with_conflicts: bool,
 ) -> Result<Vec<CardView>, AppError> {
     let t = visit.tenant()?;
     let found = reviews::board(tx, tenant, filter).await?;
@@ -111,7 +112,13 @@ async fn cards(
         votes.entry(review).or_default().push(vote);
     }
     let members = reviews::voters(tx, tenant).await?;
-    let conflicts = card_conflicts(tx, tenant, &found).await?;
+    // The conflict rules over the cards' period (the board shows them; the
+    // dashboard's "waiting for your vote" does not need them).
+    let conflicts = if with_conflicts {
+        card_conflicts(tx, tenant, &found).await?
+    } else {
+        HashMap::new()
+    };
     let zone = zone(visit);
     let slug = &t.slug;
     Ok(found
@@ -215,7 +222,7 @@ pub async fn pending_for(
     visit: &Visit,
     tenant: TenantId,
 ) -> Result<Vec<Waiting>, AppError> {
-    Ok(cards(tx, visit, tenant, &BoardFilter::default())
+    Ok(cards(tx, visit, tenant, &BoardFilter::default(), false)
         .await?
         .into_iter()
         .filter(|c| c.waiting_for_me && c.can_vote)
@@ -248,7 +255,7 @@ pub async fn show(
         .enter(&state, Some(&slug), move |tx, visit| {
             Box::pin(async move {
                 let tenant = visit.tenant()?.id;
-                let cards = cards(tx, visit, tenant, &filter).await?;
+                let cards = cards(tx, visit, tenant, &filter, true).await?;
                 let lines = almanac_db::products::lines(tx, tenant).await?;
                 let products = almanac_db::releases::product_options(tx, tenant).await?;
                 Ok((cards, lines, products))
