@@ -50,33 +50,50 @@ pub async fn open_releases(
     until: DateTime<Utc>,
 ) -> Result<Vec<OpenRelease>, DbError> {
     let rows = sqlx::query!(
-        r#"SELECT r.id, r.product_id, p.key, r.version, r.status, r.type AS release_type,
-                  r.owner_id, pd.planned_start AS "go_live?",
+        r#"WITH live AS (
+               -- Production go-lives before the horizon's end, from the
+               -- (tenant, environment, planned_start) index: not a lookup
+               -- per open release (most open releases are far ahead).
+               SELECT DISTINCT ON (d.release_id) d.release_id, d.planned_start
+                 FROM deployments d
+                 JOIN environments e ON e.tenant_id = d.tenant_id AND e.id = d.environment_id
+                WHERE d.tenant_id = $1 AND e.is_production
+                  AND d.planned_start IS NOT NULL AND d.planned_start < $3
+                ORDER BY d.release_id, e.archived
+           ), picked AS (
+               SELECT l.release_id AS id, l.planned_start
+                 FROM live l
+                 JOIN releases r ON r.tenant_id = $1 AND r.id = l.release_id
+                WHERE r.status IN ('planned', 'scheduled', 'approved', 'rejected', 'in_progress')
+               UNION ALL
+               SELECT r.id, NULL::timestamptz
+                 FROM releases r
+                WHERE r.tenant_id = $1
+                  AND r.status IN ('planned', 'scheduled', 'approved', 'rejected', 'in_progress')
+                  AND NOT EXISTS (
+                      SELECT 1 FROM deployments d
+                        JOIN environments e ON e.tenant_id = d.tenant_id AND e.id = d.environment_id
+                       WHERE d.tenant_id = $1 AND d.release_id = r.id AND e.is_production
+                         AND d.planned_start IS NOT NULL)
+           )
+           SELECT r.id, r.product_id, p.key, r.version, r.status, r.type AS release_type,
+                  r.owner_id, k.planned_start AS "go_live?",
                   (SELECT count(*) FROM milestones m
                     WHERE m.tenant_id = r.tenant_id AND m.release_id = r.id
                       AND m.done_at IS NULL AND m.due_at < $2) AS "overdue!",
                   lr.id AS "review_id?", lr.round AS "review_round?",
                   lr.closed_at IS NOT NULL AS "review_closed?", lr.decision AS "review_decision?",
                   lr.meeting_at AS "review_meeting?"
-             FROM releases r
+             FROM picked k
+             JOIN releases r ON r.tenant_id = $1 AND r.id = k.id
              JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
-             LEFT JOIN LATERAL (
-                  SELECT d.planned_start
-                    FROM deployments d
-                    JOIN environments e ON e.tenant_id = d.tenant_id AND e.id = d.environment_id
-                   WHERE d.tenant_id = r.tenant_id AND d.release_id = r.id AND e.is_production
-                   ORDER BY e.archived
-                   LIMIT 1) pd ON true
              LEFT JOIN LATERAL (
                   SELECT v.id, v.round, v.closed_at, v.decision, v.meeting_at
                     FROM reviews v
                    WHERE v.tenant_id = r.tenant_id AND v.release_id = r.id
                    ORDER BY v.round DESC
                    LIMIT 1) lr ON true
-            WHERE r.tenant_id = $1
-              AND r.status IN ('planned', 'scheduled', 'approved', 'rejected', 'in_progress')
-              AND (pd.planned_start IS NULL OR pd.planned_start < $3)
-            ORDER BY pd.planned_start NULLS LAST, p.key, r.version
+            ORDER BY k.planned_start NULLS LAST, p.key, r.version
             LIMIT 5000"#,
         tenant.0,
         now,
