@@ -319,6 +319,26 @@ pub async fn show(
     )
 }
 
+/// Today's members and the tally of `review`'s votes, read in the
+/// transaction that holds the review's lock (voting and closing decide on
+/// what they see, not on the page the person loaded).
+async fn tally_now(
+    tx: &mut Tx,
+    tenant: TenantId,
+    review: &Review,
+    duties: &domain::Duties,
+) -> Result<(Vec<Member>, domain::Tally), AppError> {
+    let members = reviews::voters(tx, tenant).await?;
+    let votes: Vec<Vote> = reviews::votes(tx, tenant, &[review.id])
+        .await?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    let refs: Vec<&Vote> = votes.iter().collect();
+    let tally = domain::decide(&review.policy, &members, duties, &super::choices(&refs));
+    Ok((members, tally))
+}
+
 /// What a vote did.
 enum Voted {
     Done(Cast, Choice),
@@ -347,15 +367,8 @@ pub async fn vote(
                 let release = releases::get(tx, tenant, id)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                let members = reviews::voters(tx, tenant).await?;
-                let votes: Vec<Vote> = reviews::votes(tx, tenant, &[review.id])
-                    .await?
-                    .into_iter()
-                    .map(|(_, v)| v)
-                    .collect();
-                let refs: Vec<&Vote> = votes.iter().collect();
                 let d = duties(&review, release.owner_id, t.allow_self_approval);
-                let tally = domain::decide(&review.policy, &members, &d, &super::choices(&refs));
+                let (members, tally) = tally_now(tx, tenant, &review, &d).await?;
                 if let Err(why) = domain::may_vote(
                     &review.policy,
                     &tally,
@@ -493,16 +506,8 @@ pub async fn close(
                 if review.is_closed() || review.revision != f.revision {
                     return Ok(Closed::Stale(Box::new(load(tx, tenant, id, round).await?)));
                 }
-                let members = reviews::voters(tx, tenant).await?;
-                let votes: Vec<Vote> = reviews::votes(tx, tenant, &[review.id])
-                    .await?
-                    .into_iter()
-                    .map(|(_, v)| v)
-                    .collect();
-                let refs: Vec<&Vote> = votes.iter().collect();
                 let d = duties(&review, release.owner_id, t.allow_self_approval);
-                let computed =
-                    domain::decide(&review.policy, &members, &d, &super::choices(&refs)).decision;
+                let computed = tally_now(tx, tenant, &review, &d).await?.1.decision;
                 let mut errors = FieldErrors::new();
                 let chosen = Decision::parse(&f.decision).unwrap_or(Decision::Pending);
                 let closing = errors.check("reason", domain::close(computed, chosen, &f.reason));
