@@ -2,7 +2,10 @@
 //! metrics, every role, the links behind the figures, the metrics export,
 //! and tenant isolation.
 
-use crate::helpers::{TestApp, spawn_app, tenant_id};
+use crate::helpers::{
+    TestApp, app_options, prepare_database, serve_state, spawn_app, tenant_id, user_id, web_config,
+};
+use almanac_web::AppState;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -332,4 +335,116 @@ async fn the_release_list_filters_by_health_as_the_dashboard_counts_it(owner: Pg
     let r = exec.get("/acme/releases.csv?health=late").await;
     let body = r.text().await.expect("csv");
     assert_eq!(body.lines().count(), 2, "the header and 1.2: {body}");
+}
+
+/// An app whose pool holds one connection, so the statements the server
+/// executes can be counted on it.
+async fn one_connection_app(owner: PgPool) -> TestApp {
+    prepare_database(&owner).await;
+    let db = almanac_db::Db::connect_lazy(app_options(&owner), 1);
+    serve_state(owner, AppState::new(db, web_config())).await
+}
+
+/// Statements the app's one connection has executed so far (every sqlx
+/// query is a prepared statement; PostgreSQL counts each execution's plan).
+async fn server_executions(app: &TestApp) -> i64 {
+    let mut conn = app.state.db.pool().acquire().await.expect("the connection");
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(generic_plans + custom_plans), 0)::int8 FROM pg_prepared_statements",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .expect("count")
+}
+
+/// Statements of one dashboard request (the probe's own execution taken off).
+async fn statements_of_dashboard(app: &TestApp, b: &crate::helpers::Browser) -> i64 {
+    let before = server_executions(app).await;
+    let (status, html) = b.get_text("/acme/?period=365d").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Release metrics"));
+    server_executions(app).await - before - 1
+}
+
+/// Adds `products` products to a new line, each with past releases shipped
+/// to production (some late), open releases with milestones in the health
+/// horizon, and production deployments.
+async fn grow_portfolio(app: &TestApp, key: &str, products: i32) {
+    let tenant = tenant_id(&app.owner, "acme").await;
+    sqlx::raw_sql(&format!(
+        "BEGIN;
+         WITH line AS (
+             INSERT INTO product_lines (tenant_id, id, name)
+             VALUES ('{tenant}', gen_random_uuid(), 'Line {key}') RETURNING id
+         )
+         INSERT INTO products (tenant_id, id, key, name, colour, product_line_id)
+         SELECT '{tenant}', gen_random_uuid(), '{key}' || g, 'Grown {key}' || g, '#1d6b34', line.id
+           FROM generate_series(1, {products}) g, line;
+         CREATE TEMP TABLE grown ON COMMIT DROP AS
+         SELECT gen_random_uuid() AS id, p.id AS product_id, n,
+                now() + make_interval(days => n * 9 - 120) AS go_live
+           FROM products p, generate_series(1, 20) n
+          WHERE p.tenant_id = '{tenant}' AND p.key LIKE '{key}%';
+         INSERT INTO releases (tenant_id, id, product_id, version, title, type, status,
+                               baseline_go_live, created_at)
+         SELECT '{tenant}', id, product_id, n || '.0', 'Grown ' || n, 'minor',
+                CASE WHEN go_live < now() THEN 'released' ELSE 'scheduled' END,
+                go_live - make_interval(days => n % 3), go_live - interval '40 days'
+           FROM grown;
+         INSERT INTO deployments (tenant_id, id, release_id, environment_id, planned_start,
+                                  planned_end, actual_start, actual_end)
+         SELECT '{tenant}', gen_random_uuid(), g.id, e.id, g.go_live, g.go_live + interval '2 hours',
+                CASE WHEN g.go_live < now() THEN g.go_live END,
+                CASE WHEN g.go_live < now() THEN g.go_live + interval '1 hour' END
+           FROM grown g,
+                (SELECT id FROM environments WHERE tenant_id = '{tenant}' AND is_production
+                  ORDER BY position LIMIT 1) e;
+         INSERT INTO milestones (tenant_id, id, release_id, name, due_at)
+         SELECT '{tenant}', gen_random_uuid(), id, 'Code freeze', go_live - interval '10 days'
+           FROM grown WHERE go_live > now();
+         COMMIT;"
+    ))
+    .execute(&app.owner)
+    .await
+    .expect("grown portfolio");
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_dashboard_costs_a_fixed_number_of_statements(owner: PgPool) {
+    let app = one_connection_app(owner).await;
+    let exec = app
+        .session_for(user_id(&app.owner, "exec@acme.test").await)
+        .await;
+    let rm = app
+        .session_for(user_id(&app.owner, "rm@acme.test").await)
+        .await;
+    grow_portfolio(&app, "SM", 2).await;
+    // First request after a plan change (the health horizon's blocking
+    // conflicts are computed) and the next (kept per plan version).
+    let first = statements_of_dashboard(&app, &exec).await;
+    let kept = statements_of_dashboard(&app, &exec).await;
+    let release_manager = statements_of_dashboard(&app, &rm).await;
+    assert!(
+        kept < first,
+        "the kept plan saves statements: {kept} vs {first}"
+    );
+    assert!(first <= 24, "a small number of statements: {first}");
+    grow_portfolio(&app, "GR", 40).await;
+    let products: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM products p JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = 'acme'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .expect("products");
+    assert_eq!(products, 42);
+    let (_, html) = exec.get_text("/acme/?period=365d").await;
+    assert!(html.contains("Line GR") && html.contains("GR40"));
+    // The grown portfolio: same statements, cold and kept.
+    assert_eq!(statements_of_dashboard(&app, &exec).await, kept);
+    sqlx::query("UPDATE products SET name = name || ' (renamed)' WHERE key = 'GR1'")
+        .execute(&app.owner)
+        .await
+        .expect("a plan change");
+    assert_eq!(statements_of_dashboard(&app, &exec).await, first);
+    assert_eq!(statements_of_dashboard(&app, &rm).await, release_manager);
 }
