@@ -448,3 +448,47 @@ async fn the_dashboard_costs_a_fixed_number_of_statements(owner: PgPool) {
     assert_eq!(statements_of_dashboard(&app, &exec).await, first);
     assert_eq!(statements_of_dashboard(&app, &rm).await, release_manager);
 }
+
+#[sqlx::test(migrations = false)]
+async fn kept_figures_follow_every_change(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let ids = fixture(&app).await;
+    let exec = app.signed_in("exec@acme.test").await;
+    let (_, html) = exec.get_text("/acme/?period=30d").await;
+    assert!(tile(&html, "1", "At risk") && tile(&html, "1", "Late"));
+    assert!(tile(&html, "4", "releases shipped"));
+    // A go decision on 2.1 (rounds are not part of the plan: no new plan
+    // version) is read on the next request.
+    sqlx::query(
+        "INSERT INTO reviews (tenant_id, id, release_id, round, kind, policy_name, policy,
+                              decision, computed_decision, closed_at)
+         SELECT tenant_id, gen_random_uuid(), id, 1, 'go_no_go', 'Fixture', '{}'::jsonb,
+                'go', 'go', now()
+           FROM releases WHERE id = $1",
+    )
+    .bind(ids[5])
+    .execute(&app.owner)
+    .await
+    .expect("closed round");
+    let (_, html) = exec.get_text("/acme/?period=30d").await;
+    assert!(tile(&html, "0", "At risk"), "the decision counts at once");
+    assert!(!html.contains("No go decision and go-live within 48 hours"));
+    // 1.2 ships (a plan change): no longer late, and one more shipped.
+    sqlx::query(
+        "UPDATE deployments SET actual_start = now() - interval '1 hour',
+                                actual_end = now() - interval '30 minutes'
+          WHERE release_id = $1",
+    )
+    .bind(ids[4])
+    .execute(&app.owner)
+    .await
+    .expect("deployed");
+    sqlx::query("UPDATE releases SET status = 'released' WHERE id = $1")
+        .bind(ids[4])
+        .execute(&app.owner)
+        .await
+        .expect("released");
+    let (_, html) = exec.get_text("/acme/?period=30d").await;
+    assert!(tile(&html, "0", "Late"), "the shipped release is not late");
+    assert!(tile(&html, "5", "releases shipped"));
+}

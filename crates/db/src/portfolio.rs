@@ -41,7 +41,9 @@ pub struct LatestReview {
 }
 
 /// Open releases going live before `until`, overdue, or not scheduled yet,
-/// with their overdue milestones (as of `now`) and latest round. One
+/// with their overdue milestones (as of `now`); `review` is left empty (see
+/// [`latest_rounds`]: rounds are not part of the plan, so the dashboard
+/// keeps these rows per plan version and reads the rounds every time). One
 /// statement.
 pub async fn open_releases(
     conn: &mut PgConnection,
@@ -61,12 +63,16 @@ pub async fn open_releases(
                   AND d.planned_start IS NOT NULL AND d.planned_start < $3
                 ORDER BY d.release_id, e.archived
            ), picked AS (
-               SELECT l.release_id AS id, l.planned_start
+               -- The open releases themselves, so the outer query joins
+               -- only their products (not every release of the tenant).
+               SELECT r.id, r.tenant_id, r.product_id, r.version, r.status, r.type,
+                      r.owner_id, l.planned_start
                  FROM live l
                  JOIN releases r ON r.tenant_id = $1 AND r.id = l.release_id
                 WHERE r.status IN ('planned', 'scheduled', 'approved', 'rejected', 'in_progress')
                UNION ALL
-               SELECT r.id, NULL::timestamptz
+               SELECT r.id, r.tenant_id, r.product_id, r.version, r.status, r.type,
+                      r.owner_id, NULL::timestamptz
                  FROM releases r
                 WHERE r.tenant_id = $1
                   AND r.status IN ('planned', 'scheduled', 'approved', 'rejected', 'in_progress')
@@ -76,24 +82,15 @@ pub async fn open_releases(
                        WHERE d.tenant_id = $1 AND d.release_id = r.id AND e.is_production
                          AND d.planned_start IS NOT NULL)
            )
-           SELECT r.id, r.product_id, p.key, r.version, r.status, r.type AS release_type,
-                  r.owner_id, k.planned_start AS "go_live?",
+           SELECT r.id AS "id!", r.product_id AS "product_id!", p.key,
+                  r.version AS "version!", r.status AS "status!",
+                  r.type AS "release_type!", r.owner_id, r.planned_start AS "go_live?",
                   (SELECT count(*) FROM milestones m
                     WHERE m.tenant_id = r.tenant_id AND m.release_id = r.id
-                      AND m.done_at IS NULL AND m.due_at < $2) AS "overdue!",
-                  lr.id AS "review_id?", lr.round AS "review_round?",
-                  lr.closed_at IS NOT NULL AS "review_closed?", lr.decision AS "review_decision?",
-                  lr.meeting_at AS "review_meeting?"
-             FROM picked k
-             JOIN releases r ON r.tenant_id = $1 AND r.id = k.id
-             JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
-             LEFT JOIN LATERAL (
-                  SELECT v.id, v.round, v.closed_at, v.decision, v.meeting_at
-                    FROM reviews v
-                   WHERE v.tenant_id = r.tenant_id AND v.release_id = r.id
-                   ORDER BY v.round DESC
-                   LIMIT 1) lr ON true
-            ORDER BY k.planned_start NULLS LAST, p.key, r.version
+                      AND m.done_at IS NULL AND m.due_at < $2) AS "overdue!"
+             FROM picked r
+             JOIN products p ON p.tenant_id = $1 AND p.id = r.product_id
+            ORDER BY r.planned_start NULLS LAST, p.key, r.version
             LIMIT 5000"#,
         tenant.0,
         now,
@@ -113,13 +110,42 @@ pub async fn open_releases(
             owner_id: r.owner_id.map(UserId),
             go_live: r.go_live,
             overdue_milestones: r.overdue,
-            review: r.review_id.map(|id| LatestReview {
-                id,
-                round: r.review_round.unwrap_or(1),
-                closed: r.review_closed.unwrap_or(false),
-                decision: r.review_decision.as_deref().and_then(Decision::parse),
-                meeting_at: r.review_meeting,
-            }),
+            review: None,
+        })
+        .collect())
+}
+
+/// The latest go/no-go round of each of `releases` that has one. One
+/// statement.
+pub async fn latest_rounds(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    releases: &[Uuid],
+) -> Result<Vec<(Uuid, LatestReview)>, DbError> {
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (v.release_id) v.release_id, v.id, v.round,
+                  v.closed_at IS NOT NULL AS "closed!", v.decision, v.meeting_at
+             FROM reviews v
+            WHERE v.tenant_id = $1 AND v.release_id = ANY($2)
+            ORDER BY v.release_id, v.round DESC"#,
+        tenant.0,
+        releases
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.release_id,
+                LatestReview {
+                    id: r.id,
+                    round: r.round,
+                    closed: r.closed,
+                    decision: r.decision.as_deref().and_then(Decision::parse),
+                    meeting_at: r.meeting_at,
+                },
+            )
         })
         .collect())
 }

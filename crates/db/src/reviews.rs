@@ -739,10 +739,17 @@ pub async fn board(
     filter: &BoardFilter,
 ) -> Result<Vec<Card>, DbError> {
     let rows = sqlx::query!(
-        r#"SELECT v.id, v.release_id, v.round, v.kind, v.meeting_at, v.policy_name, v.policy,
-                  v.opened_by, o.display_name AS "opened_by_name?", v.opened_at, v.decision,
-                  v.computed_decision, v.override_reason, c.display_name AS "closed_by_name?",
-                  v.closed_at, v.revision,
+        r#"WITH v AS MATERIALIZED (
+                  SELECT * FROM reviews WHERE tenant_id = $1 AND closed_at IS NULL
+                  UNION ALL
+                  SELECT * FROM reviews WHERE tenant_id = $1 AND closed_at >= $2
+             )
+           SELECT v.id AS "id!", v.release_id AS "release_id!", v.round AS "round!",
+                  v.kind AS "kind!", v.meeting_at, v.policy_name AS "policy_name!",
+                  v.policy AS "policy!",
+                  v.opened_by, o.display_name AS "opened_by_name?", v.opened_at AS "opened_at!",
+                  v.decision, v.computed_decision, v.override_reason AS "override_reason!",
+                  c.display_name AS "closed_by_name?", v.closed_at, v.revision AS "revision!",
                   r.version, r.title, r.status, r.owner_id,
                   p.id AS product_id, p.key, p.name AS product_name, p.colour,
                   p.product_line_id, l.name AS "line_name?",
@@ -755,7 +762,7 @@ pub async fn board(
                     WHERE k.tenant_id = r.tenant_id AND k.release_id = r.id) AS "steps_done!",
                   (SELECT count(*) FROM checklist_items k
                     WHERE k.tenant_id = r.tenant_id AND k.release_id = r.id) AS "steps_total!"
-             FROM reviews v
+             FROM v
              JOIN releases r ON r.tenant_id = v.tenant_id AND r.id = v.release_id
              JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
              LEFT JOIN product_lines l ON l.tenant_id = p.tenant_id AND l.id = p.product_line_id
@@ -768,9 +775,7 @@ pub async fn board(
                    WHERE d.tenant_id = r.tenant_id AND d.release_id = r.id AND e.is_production
                    ORDER BY e.archived
                    LIMIT 1) pd ON true
-            WHERE v.tenant_id = $1
-              AND (v.closed_at IS NULL OR v.closed_at >= $2)
-              AND ($3::uuid IS NULL OR p.product_line_id = $3)
+            WHERE ($3::uuid IS NULL OR p.product_line_id = $3)
               AND ($4::uuid IS NULL OR p.id = $4)
               AND ($5::uuid IS NULL OR r.id = $5)
             ORDER BY v.closed_at IS NOT NULL, v.meeting_at NULLS LAST, pd.planned_start NULLS LAST,

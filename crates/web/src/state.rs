@@ -43,11 +43,16 @@ pub struct App {
     pub(crate) calendars: PlanCache<CalendarKey, Prepared>,
     /// Rendered feeds, by plan version.
     pub(crate) feeds: PlanCache<FeedKey, axum::body::Bytes>,
-    /// Blocking conflicts of the dashboard's health horizon, by plan version.
-    pub(crate) blocking: PlanCache<
-        crate::handlers::dashboard::health::BlockingKey,
-        crate::handlers::dashboard::health::Blocking,
+    /// The dashboard's health horizon (open releases, blocking conflicts),
+    /// by plan version.
+    pub(crate) horizons: PlanCache<
+        crate::handlers::dashboard::health::HorizonKey,
+        crate::handlers::dashboard::health::Horizon,
     >,
+    /// The dashboard's shipped releases and production deployments of a
+    /// period, by plan version.
+    pub(crate) periods:
+        PlanCache<crate::handlers::dashboard::PeriodKey, crate::handlers::dashboard::PeriodPlan>,
     /// Feeds rendered at once (each holds a whole feed in memory).
     pub(crate) feed_permits: Semaphore,
 }
@@ -62,9 +67,10 @@ impl AppState {
         let budget = config.plan_cache_bytes;
         Self(Arc::new(App {
             db,
-            calendars: PlanCache::new(budget / 8 * 5),
+            calendars: PlanCache::new(budget / 16 * 9),
             feeds: PlanCache::new(budget / 16 * 5),
-            blocking: PlanCache::new(budget / 16),
+            horizons: PlanCache::new(budget / 16),
+            periods: PlanCache::new(budget / 16),
             feed_permits: Semaphore::new(FEEDS_AT_ONCE),
             config,
         }))

@@ -14,8 +14,9 @@ pub mod charts;
 pub mod health;
 
 use crate::auth::Ctx;
+use crate::cache::Lookup;
 use crate::error::AppError;
-use crate::handlers::reviews::{Waiting, pending_for};
+use crate::handlers::reviews::{Waiting, open_reviews};
 use crate::handlers::viewer_zone;
 use crate::layout::Layout;
 use crate::state::AppState;
@@ -39,12 +40,15 @@ use chrono_tz::Tz;
 use health::{Assessment, HORIZON_WEEKS};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Weeks of the health matrix.
 const MATRIX_WEEKS: usize = 8;
 /// Months of the on-time trend.
 const TREND_MONTHS: usize = 12;
+/// Days of shipped releases the on-time trend reads: its months and one more.
+const TREND_DAYS: u32 = 31 * 13;
 /// The default period.
 const DEFAULT_PERIOD: PeriodChoice = PeriodChoice::LastDays(90);
 
@@ -209,9 +213,8 @@ struct Read {
     mine: Vec<MyMilestone>,
     products: Vec<ProductRow>,
     assessed: Vec<Assessment>,
-    shipped: Vec<ShippedRow>,
+    kept: Arc<PeriodPlan>,
     rounds: Vec<(Uuid, ClosedRound)>,
-    deployments: Vec<(Uuid, i64)>,
     freezes: Vec<almanac_domain::window::Window>,
     meetings: Vec<(Uuid, String, DateTime<Utc>, Decision, bool)>,
 }
@@ -430,17 +433,12 @@ pub async fn show(
     freezes.sort_by_key(|(at, _)| *at);
 
     // Metrics: the organisation, each line, each product.
-    let shipped = to_shipped(&read.shipped);
+    let shipped = to_shipped(&read.kept.shipped);
     let last_day = local_date(period.to - Duration::seconds(1), &t.time_zone);
     let first_day = local_date(period.from, &t.time_zone);
+    let period_rows = PeriodRows::new(&shipped, &read.rounds, &read.kept.deployments);
     let metrics_row = |scope: &Scope| {
-        let (m, mine, round_releases) = scope_metrics(
-            &period,
-            &shipped,
-            &read.rounds,
-            &read.deployments,
-            scope.products.as_ref(),
-        );
+        let (m, mine, round_releases) = period_rows.scope(&period, scope.products.as_ref());
         let scope_param = match scope.kind {
             "product" => scope
                 .products
@@ -666,30 +664,22 @@ async fn read(
     let t = visit.tenant()?;
     let member_count = members::list(tx, tenant).await?.len();
     let activity = audit::recent(tx, tenant, 10).await?;
+    let open = open_reviews(tx, visit, tenant).await?;
     let waiting = if t.role.can_vote() {
-        pending_for(tx, visit, tenant).await?
+        open.waiting
     } else {
         Vec::new()
     };
     let mine = db::my_milestones(tx, tenant, visit.user.id, now + Duration::days(14)).await?;
     let products = db::products(tx, tenant).await?;
-    let assessed = health::assess(tx, app, visit, tenant, now, until).await?;
-    // Shipped releases for the period and the 12-month trend, and a week
-    // after the period (a hotfix following a release in it).
-    let trend_from = now - Duration::days(31 * i64::try_from(TREND_MONTHS).unwrap_or(12) + 31);
-    let shipped = db::shipped(
-        tx,
-        tenant,
-        period.from.min(trend_from),
-        (period.to + Duration::days(7)).min(now + Duration::days(1)),
-    )
-    .await?;
+    let version = health::plan_version(tx, app, tenant).await?;
+    let assessed = health::assess(tx, app, tenant, (now, until), version, &open.decisions).await?;
+    let kept = period_plan(tx, app, tenant, (now, tz_of(&t.time_zone)), period, version).await?;
     let rounds = db::closed_rounds(tx, tenant, period.from, period.to)
         .await?
         .into_iter()
         .map(|r| (r.release_id, r))
         .collect();
-    let deployments = db::production_deployments(tx, tenant, period.from, period.to).await?;
     let freezes = windows::overlapping(tx, tenant, now, now + Duration::days(60))
         .await?
         .into_iter()
@@ -703,12 +693,65 @@ async fn read(
         mine,
         products,
         assessed,
-        shipped,
+        kept,
         rounds,
-        deployments,
         freezes,
         meetings,
     })
+}
+
+/// What identifies a kept [`PeriodPlan`]: the tenant, the shipped rows'
+/// span and the period.
+pub type PeriodKey = (
+    Uuid,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
+/// A period's shipped releases (with the 12-month trend before it and the
+/// week after it, for hotfixes) and production deployments per product:
+/// facts of the plan only (actual dates), so kept per plan version.
+#[derive(Debug)]
+pub struct PeriodPlan {
+    pub shipped: Vec<ShippedRow>,
+    pub deployments: Vec<(Uuid, i64)>,
+}
+
+/// The period's [`PeriodPlan`], from the plan cache when the plan has not
+/// changed. Its bounds are local midnights, so it is the same all day.
+async fn period_plan(
+    tx: &mut almanac_db::Tx,
+    app: &AppState,
+    tenant: TenantId,
+    (now, tz): (DateTime<Utc>, Tz),
+    period: &Period,
+    version: Option<i64>,
+) -> Result<Arc<PeriodPlan>, AppError> {
+    let trend = portfolio::period(PeriodChoice::LastDays(TREND_DAYS), now, tz, 1);
+    let from = period.from.min(trend.from);
+    let to = period.to + Duration::days(7);
+    let key = (tenant.0, from, to, period.from, period.to);
+    // Not a minute's view: only a plan change makes it stale.
+    const STAMP: i64 = 0;
+    if let Some(version) = version
+        && let Lookup::Fresh(hit) | Lookup::Stale(hit) = app.periods.get(&key, version, STAMP)
+    {
+        return Ok(hit);
+    }
+    let shipped = db::shipped(tx, tenant, from, to).await?;
+    let deployments = db::production_deployments(tx, tenant, period.from, period.to).await?;
+    let bytes = 1024 + shipped.len() * 128 + deployments.len() * 48;
+    let found = Arc::new(PeriodPlan {
+        shipped,
+        deployments,
+    });
+    if let Some(version) = version {
+        app.periods
+            .insert(key, version, STAMP, Arc::clone(&found), bytes);
+    }
+    Ok(found)
 }
 
 /// The open rounds' meetings of the assessed releases.
@@ -805,41 +848,100 @@ fn to_shipped(rows: &[ShippedRow]) -> Vec<Shipped> {
         .collect()
 }
 
-/// The metrics of one scope, its shipped releases and the releases of its
-/// closed rounds.
-fn scope_metrics(
-    period: &Period,
-    shipped: &[Shipped],
-    rounds: &[(Uuid, ClosedRound)],
-    deployments: &[(Uuid, i64)],
-    products: Option<&HashSet<Uuid>>,
-) -> (Metrics, Vec<Shipped>, Vec<Uuid>) {
-    let keep = |p: &Uuid| products.is_none_or(|set| set.contains(p));
-    let mine: Vec<Shipped> = shipped
-        .iter()
-        .filter(|s| keep(&s.product_id))
-        .cloned()
-        .collect();
-    let mut outcomes = ReviewOutcomes::default();
-    let mut round_releases = Vec::new();
-    for (release, r) in rounds.iter().filter(|(_, r)| keep(&r.product_id)) {
-        match r.decision {
-            Decision::Go => outcomes.go += 1,
-            Decision::NoGo => outcomes.no_go += 1,
-            Decision::Pending => {}
+/// A period's shipped releases, closed rounds and production deployments,
+/// with where each product's rows are: a scope (a line, a product) reads
+/// only its own products' rows, not every row once per scope (200 product
+/// scopes over 5,000 rows spent most of the dashboard's time hashing).
+struct PeriodRows<'a> {
+    shipped: &'a [Shipped],
+    rounds: &'a [(Uuid, ClosedRound)],
+    deployments: &'a [(Uuid, i64)],
+    shipped_of: HashMap<Uuid, Vec<usize>>,
+    rounds_of: HashMap<Uuid, Vec<usize>>,
+    deployments_of: HashMap<Uuid, i64>,
+}
+
+impl<'a> PeriodRows<'a> {
+    fn new(
+        shipped: &'a [Shipped],
+        rounds: &'a [(Uuid, ClosedRound)],
+        deployments: &'a [(Uuid, i64)],
+    ) -> Self {
+        let mut shipped_of: HashMap<Uuid, Vec<usize>> = HashMap::new();
+        for (i, s) in shipped.iter().enumerate() {
+            shipped_of.entry(s.product_id).or_default().push(i);
         }
-        if r.overridden {
-            outcomes.overridden += 1;
+        let mut rounds_of: HashMap<Uuid, Vec<usize>> = HashMap::new();
+        for (i, (_, r)) in rounds.iter().enumerate() {
+            rounds_of.entry(r.product_id).or_default().push(i);
         }
-        round_releases.push(*release);
+        let mut deployments_of: HashMap<Uuid, i64> = HashMap::new();
+        for (p, n) in deployments {
+            *deployments_of.entry(*p).or_default() += n;
+        }
+        Self {
+            shipped,
+            rounds,
+            deployments,
+            shipped_of,
+            rounds_of,
+            deployments_of,
+        }
     }
-    let count: i64 = deployments
-        .iter()
-        .filter(|(p, _)| keep(p))
-        .map(|(_, n)| n)
-        .sum();
-    let m = portfolio::metrics(period, &mine, outcomes, usize::try_from(count).unwrap_or(0));
-    (m, mine, round_releases)
+
+    /// Positions of the rows of `products` in `of`, in the rows' order.
+    fn positions(of: &HashMap<Uuid, Vec<usize>>, products: &HashSet<Uuid>) -> Vec<usize> {
+        let mut at: Vec<usize> = products
+            .iter()
+            .filter_map(|p| of.get(p))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at
+    }
+
+    /// The metrics of one scope (`None`: every product), its shipped
+    /// releases and the releases of its closed rounds.
+    fn scope(
+        &self,
+        period: &Period,
+        products: Option<&HashSet<Uuid>>,
+    ) -> (Metrics, Vec<Shipped>, Vec<Uuid>) {
+        let (mine, rounds, count): (Vec<Shipped>, Vec<&(Uuid, ClosedRound)>, i64) = match products {
+            None => (
+                self.shipped.to_vec(),
+                self.rounds.iter().collect(),
+                self.deployments.iter().map(|(_, n)| n).sum(),
+            ),
+            Some(set) => (
+                Self::positions(&self.shipped_of, set)
+                    .into_iter()
+                    .map(|i| self.shipped[i].clone())
+                    .collect(),
+                Self::positions(&self.rounds_of, set)
+                    .into_iter()
+                    .map(|i| &self.rounds[i])
+                    .collect(),
+                set.iter().filter_map(|p| self.deployments_of.get(p)).sum(),
+            ),
+        };
+        let mut outcomes = ReviewOutcomes::default();
+        let mut round_releases = Vec::new();
+        for (release, r) in rounds {
+            match r.decision {
+                Decision::Go => outcomes.go += 1,
+                Decision::NoGo => outcomes.no_go += 1,
+                Decision::Pending => {}
+            }
+            if r.overridden {
+                outcomes.overridden += 1;
+            }
+            round_releases.push(*release);
+        }
+        let m = portfolio::metrics(period, &mine, outcomes, usize::try_from(count).unwrap_or(0));
+        (m, mine, round_releases)
+    }
 }
 
 /// `/{tenant}/metrics.csv?period=`: the metrics table of a period, one row
@@ -862,13 +964,10 @@ pub async fn metrics_csv(
                 let fiscal = u32::try_from(t.fiscal_year_start).unwrap_or(1);
                 let period = portfolio::period(choice, now, tz, fiscal);
                 let products = db::products(tx, tenant).await?;
-                let shipped = db::shipped(
-                    tx,
-                    tenant,
-                    period.from,
-                    (period.to + Duration::days(7)).min(now + Duration::days(1)),
-                )
-                .await?;
+                // As the dashboard reads them: a week after the period for
+                // the hotfixes that follow its releases.
+                let shipped =
+                    db::shipped(tx, tenant, period.from, period.to + Duration::days(7)).await?;
                 let rounds: Vec<(Uuid, ClosedRound)> =
                     db::closed_rounds(tx, tenant, period.from, period.to)
                         .await?
@@ -906,14 +1005,9 @@ pub async fn metrics_csv(
         "production_deployments_per_week",
     ])?;
     let number = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.4}"));
+    let period_rows = PeriodRows::new(&shipped, &rounds, &deployments);
     for scope in scopes(&t.name, &products) {
-        let (m, _, _) = scope_metrics(
-            &period,
-            &shipped,
-            &rounds,
-            &deployments,
-            scope.products.as_ref(),
-        );
+        let (m, _, _) = period_rows.scope(&period, scope.products.as_ref());
         file.row([
             scope.kind.to_owned(),
             scope.name,

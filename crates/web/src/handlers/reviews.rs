@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-pub use board::{Waiting, pending_for};
+pub use board::{Waiting, open_reviews};
 
 /// The routes of this area; merged by `router::build_app`.
 pub fn routes() -> Router<AppState> {

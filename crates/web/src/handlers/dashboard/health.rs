@@ -10,10 +10,9 @@
 //! their votes on every request.
 
 use crate::error::AppError;
-use crate::handlers::reviews::{compute, duties};
+use crate::handlers::reviews::open_reviews;
 use crate::state::AppState;
-use almanac_db::portfolio::{self as db, OpenRelease};
-use almanac_db::reviews::{self, BoardFilter, Vote};
+use almanac_db::portfolio::{self as db, LatestReview, OpenRelease};
 use almanac_db::{Tx, Visit, deployments as deployment_db, tenants};
 use almanac_domain::TenantId;
 use almanac_domain::conflict;
@@ -27,11 +26,20 @@ use uuid::Uuid;
 /// Weeks ahead whose releases' health is assessed.
 pub const HORIZON_WEEKS: usize = 13;
 
-/// Blocking conflicts (not overridden) per release, kept per plan version.
+/// Blocking conflicts (not overridden) per release.
 pub type Blocking = HashMap<Uuid, usize>;
 
-/// What identifies a kept [`Blocking`]: the tenant and the horizon's end.
-pub type BlockingKey = (Uuid, DateTime<Utc>);
+/// The health horizon's open releases (without their rounds, which are not
+/// part of the plan) and their blocking conflicts: what the dashboard keeps
+/// per plan version.
+#[derive(Debug)]
+pub struct Horizon {
+    pub open: Vec<OpenRelease>,
+    pub blocking: Blocking,
+}
+
+/// What identifies a kept [`Horizon`]: the tenant and the horizon's end.
+pub type HorizonKey = (Uuid, DateTime<Utc>);
 
 /// An assessed open release.
 #[derive(Debug, Clone)]
@@ -42,21 +50,42 @@ pub struct Assessment {
     pub open_decision: Option<Decision>,
 }
 
-/// The open releases of the horizon with their health, as of `now`.
+/// The tenant's plan version when the plan cache is on (one indexed row).
+pub async fn plan_version(
+    tx: &mut Tx,
+    app: &AppState,
+    tenant: TenantId,
+) -> Result<Option<i64>, AppError> {
+    Ok(if app.config.plan_cache_bytes > 0 {
+        Some(tenants::plan_version(tx, tenant).await?)
+    } else {
+        None
+    })
+}
+
+/// The open releases of the horizon with their health, as of `now`;
+/// `version`: the plan version ([`plan_version`]), `decisions`: what the
+/// votes of each open round give now.
 pub async fn assess(
     tx: &mut Tx,
     app: &AppState,
-    visit: &Visit,
     tenant: TenantId,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
+    (now, until): (DateTime<Utc>, DateTime<Utc>),
+    version: Option<i64>,
+    decisions: &HashMap<Uuid, Decision>,
 ) -> Result<Vec<Assessment>, AppError> {
-    let open = db::open_releases(tx, tenant, now, until).await?;
-    let blocking = blocking(tx, app, tenant, now, until, &open).await?;
-    let decisions = open_decisions(tx, visit, tenant).await?;
-    Ok(open
+    let horizon = horizon(tx, app, tenant, now, until, version).await?;
+    let ids: Vec<Uuid> = horizon.open.iter().map(|r| r.id).collect();
+    let mut rounds: HashMap<Uuid, LatestReview> = db::latest_rounds(tx, tenant, &ids)
+        .await?
         .into_iter()
-        .filter_map(|release| {
+        .collect();
+    Ok(horizon
+        .open
+        .iter()
+        .filter_map(|kept| {
+            let mut release = kept.clone();
+            release.review = rounds.remove(&release.id);
             let open_decision = decisions.get(&release.id).copied();
             let review = match &release.review {
                 None => ReviewState::None,
@@ -67,7 +96,7 @@ pub async fn assess(
                 status: release.status,
                 go_live: release.go_live,
                 overdue_milestones: usize::try_from(release.overdue_milestones).unwrap_or(0),
-                blocking_conflicts: blocking.get(&release.id).copied().unwrap_or(0),
+                blocking_conflicts: horizon.blocking.get(&release.id).copied().unwrap_or(0),
                 review,
             };
             let assessed = portfolio::release_health(&facts, now)?;
@@ -80,76 +109,48 @@ pub async fn assess(
         .collect())
 }
 
-/// Blocking conflicts of the horizon's deployments, per release: from the
-/// plan cache when the plan has not changed this minute.
-async fn blocking(
+/// The horizon's open releases and blocking conflicts: kept per plan
+/// version and minute (overdue milestones count as of the minute).
+async fn horizon(
     tx: &mut Tx,
     app: &AppState,
     tenant: TenantId,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
-    open: &[OpenRelease],
-) -> Result<Arc<Blocking>, AppError> {
+    version: Option<i64>,
+) -> Result<Arc<Horizon>, AppError> {
     let stamp = now.timestamp() / 60;
     let key = (tenant.0, until);
-    let version = if app.config.plan_cache_bytes > 0 {
-        let version = tenants::plan_version(tx, tenant).await?;
-        match app.blocking.get(&key, version, stamp) {
+    if let Some(version) = version {
+        match app.horizons.get(&key, version, stamp) {
             crate::cache::Lookup::Fresh(hit) | crate::cache::Lookup::Stale(hit) => {
                 return Ok(hit);
             }
-            crate::cache::Lookup::Miss => Some(version),
+            crate::cache::Lookup::Miss => {}
         }
-    } else {
-        None
-    };
+    }
+    let open = db::open_releases(tx, tenant, now, until).await?;
     let ids: Vec<Uuid> = open.iter().map(|r| r.id).collect();
     let data = deployment_db::plan_data(tx, tenant, now, until, &ids).await?;
     let plan = data.plan(now);
-    let mut found: Blocking = HashMap::new();
+    let mut blocking: Blocking = HashMap::new();
     for c in conflict::detect(&plan) {
         if c.blocks() {
-            *found.entry(c.release).or_default() += 1;
+            *blocking.entry(c.release).or_default() += 1;
         }
     }
-    let found = Arc::new(found);
+    let bytes = 1024
+        + blocking.len() * 64
+        + open
+            .iter()
+            .map(|r| 160 + r.product_key.len() + r.version.len())
+            .sum::<usize>();
+    let found = Arc::new(Horizon { open, blocking });
     if let Some(version) = version {
-        let bytes = 1024 + found.len() * 64;
-        app.blocking
+        app.horizons
             .insert(key, version, stamp, Arc::clone(&found), bytes);
     }
     Ok(found)
-}
-
-/// The decision the votes give now, for each release with an open round.
-async fn open_decisions(
-    tx: &mut Tx,
-    visit: &Visit,
-    tenant: TenantId,
-) -> Result<HashMap<Uuid, Decision>, AppError> {
-    let cards = reviews::board(tx, tenant, &BoardFilter::default()).await?;
-    if cards.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let ids: Vec<Uuid> = cards.iter().map(|c| c.review.id).collect();
-    let mut votes: HashMap<Uuid, Vec<Vote>> = HashMap::new();
-    for (review, vote) in reviews::votes(tx, tenant, &ids).await? {
-        votes.entry(review).or_default().push(vote);
-    }
-    let members = reviews::voters(tx, tenant).await?;
-    let allow = visit.tenant()?.allow_self_approval;
-    Ok(cards
-        .iter()
-        .map(|card| {
-            let v: Vec<&Vote> = votes
-                .get(&card.review.id)
-                .map(|v| v.iter().collect())
-                .unwrap_or_default();
-            let d = duties(&card.review, card.release_owner, allow);
-            let c = compute(&card.review, &v, &members, &d, visit.user.id);
-            (card.review.release_id, c.tally.decision)
-        })
-        .collect())
 }
 
 /// The releases of the dashboard's health horizon whose health is `health`
@@ -168,7 +169,9 @@ pub async fn ids_with(
     let until = portfolio::next_weeks(now, tz, week_start, HORIZON_WEEKS)
         .last()
         .map_or(now, |w| w.2);
-    Ok(assess(tx, app, visit, t.id, now, until)
+    let decisions = open_reviews(tx, visit, t.id).await?.decisions;
+    let version = plan_version(tx, app, t.id).await?;
+    Ok(assess(tx, app, t.id, (now, until), version, &decisions)
         .await?
         .into_iter()
         .filter(|a| a.assessed.health == health)

@@ -15,7 +15,7 @@ use almanac_db::reviews::{self, BoardFilter, Card, Vote};
 use almanac_db::{Tx, Visit};
 use almanac_domain::TenantId;
 use almanac_domain::conflict::{self, Severity};
-use almanac_domain::review::Choice;
+use almanac_domain::review::{Choice, Decision};
 use almanac_domain::time::local_datetime;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -41,6 +41,9 @@ pub struct BoardQuery {
 
 /// One card.
 pub struct CardView {
+    pub release_id: Uuid,
+    /// What the votes give now (a closed review: its decision).
+    pub votes_give: Decision,
     pub href: String,
     pub release_href: String,
     pub label: String,
@@ -133,6 +136,8 @@ async fn cards(
             let decision = card.review.decision.unwrap_or(c.tally.decision);
             let url = review_url(slug, card.review.release_id, card.review.round);
             CardView {
+                release_id: card.review.release_id,
+                votes_give: c.tally.decision,
                 vote_action: format!("{url}/vote"),
                 href: url,
                 release_href: format!("/{slug}/releases/{}", card.review.release_id),
@@ -216,14 +221,23 @@ pub struct Waiting {
     pub meeting: String,
 }
 
-/// The open reviews of the tenant that wait for `visit`'s vote.
-pub async fn pending_for(
+/// The tenant's open reviews as the dashboard needs them: those waiting
+/// for the viewer's vote, and what the votes give for each release.
+pub struct OpenReviews {
+    pub waiting: Vec<Waiting>,
+    pub decisions: HashMap<Uuid, Decision>,
+}
+
+/// The open reviews of the tenant: one read of the board (its statements),
+/// shared by the "waiting for your vote" list and the health rules.
+pub async fn open_reviews(
     tx: &mut Tx,
     visit: &Visit,
     tenant: TenantId,
-) -> Result<Vec<Waiting>, AppError> {
-    Ok(cards(tx, visit, tenant, &BoardFilter::default(), false)
-        .await?
+) -> Result<OpenReviews, AppError> {
+    let cards = cards(tx, visit, tenant, &BoardFilter::default(), false).await?;
+    let decisions = cards.iter().map(|c| (c.release_id, c.votes_give)).collect();
+    let waiting = cards
         .into_iter()
         .filter(|c| c.waiting_for_me && c.can_vote)
         .map(|c| Waiting {
@@ -232,7 +246,8 @@ pub async fn pending_for(
             go_live: c.go_live,
             meeting: c.meeting,
         })
-        .collect())
+        .collect();
+    Ok(OpenReviews { waiting, decisions })
 }
 
 fn uuid_param(s: &str) -> Option<Uuid> {
