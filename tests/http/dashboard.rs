@@ -357,6 +357,20 @@ async fn server_executions(app: &TestApp) -> i64 {
     .expect("count")
 }
 
+/// Waits, when the minute is about to turn, until it has: the plan cache
+/// keeps the health horizon per minute, and a measurement must not see the
+/// minute's recomputation (more statements) in the middle of a sequence.
+async fn within_one_minute() {
+    use chrono::Timelike;
+    let second = chrono::Utc::now().second();
+    if second >= 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(
+            u64::from(61 - second) * 1000,
+        ))
+        .await;
+    }
+}
+
 /// Statements of one dashboard request (the probe's own execution taken off).
 async fn statements_of_dashboard(app: &TestApp, b: &crate::helpers::Browser) -> i64 {
     let before = server_executions(app).await;
@@ -421,6 +435,7 @@ async fn the_dashboard_costs_a_fixed_number_of_statements(owner: PgPool) {
     grow_portfolio(&app, "SM", 2).await;
     // First request after a plan change (the health horizon's blocking
     // conflicts are computed) and the next (kept per plan version).
+    within_one_minute().await;
     let first = statements_of_dashboard(&app, &exec).await;
     let kept = statements_of_dashboard(&app, &exec).await;
     let release_manager = statements_of_dashboard(&app, &rm).await;
@@ -437,10 +452,12 @@ async fn the_dashboard_costs_a_fixed_number_of_statements(owner: PgPool) {
     .await
     .expect("products");
     assert_eq!(products, 42);
+    within_one_minute().await;
     let (_, html) = exec.get_text("/acme/?period=365d").await;
     assert!(html.contains("Line GR") && html.contains("GR40"));
     // The grown portfolio: same statements, cold and kept.
     assert_eq!(statements_of_dashboard(&app, &exec).await, kept);
+    within_one_minute().await;
     sqlx::query("UPDATE products SET name = name || ' (renamed)' WHERE key = 'GR1'")
         .execute(&app.owner)
         .await
@@ -491,4 +508,93 @@ async fn kept_figures_follow_every_change(owner: PgPool) {
     let (_, html) = exec.get_text("/acme/?period=30d").await;
     assert!(tile(&html, "0", "Late"), "the shipped release is not late");
     assert!(tile(&html, "5", "releases shipped"));
+}
+
+/// The "of N" of a release list page.
+async fn list_total(b: &crate::helpers::Browser, path: &str) -> i64 {
+    let (status, html) = b.get_text(path).await;
+    assert_eq!(status, StatusCode::OK, "{path}");
+    if html.contains("No releases match these filters") {
+        return 0;
+    }
+    let at = html
+        .find("pager-summary\">Showing ")
+        .expect("the pager summary");
+    let rest = &html[at..];
+    let of = rest.find(" of ").expect("of") + 4;
+    rest[of..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("a total")
+}
+
+/// The number on the health tile `label`.
+fn tile_count(html: &str, label: &str) -> i64 {
+    let end = html
+        .find(&format!("</span> <span class=\"tile-label\">{label}"))
+        .expect(label);
+    let start = html[..end].rfind('>').expect("tile number") + 1;
+    html[start..end].parse().expect("a count")
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_health_links_name_every_release_behind_them(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let ids = fixture(&app).await;
+    // 80 products with 7 open releases each in the horizon: more than an
+    // `ids` link may name (500).
+    grow_portfolio(&app, "GR", 80).await;
+    let exec = app.signed_in("exec@acme.test").await;
+    let (_, html) = exec.get_text("/acme/").await;
+    let line = |name: &'static str| {
+        let owner = app.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, Uuid>("SELECT id FROM product_lines WHERE name = $1")
+                .bind(name)
+                .fetch_one(&owner)
+                .await
+                .expect("line")
+        }
+    };
+    let grown = format!(
+        "/acme/releases?line={}&health=horizon",
+        line("Line GR").await
+    );
+    let fixture_line = format!(
+        "/acme/releases?line={}&health=horizon",
+        line("Fixture line").await
+    );
+    // askama writes `&` as `&#38;`.
+    assert!(html.contains(&grown.replace('&', "&#38;")), "{grown}");
+    assert!(html.contains(&fixture_line.replace('&', "&#38;")));
+    let grown_total = list_total(&exec, &grown).await;
+    assert!(grown_total > 500, "{grown_total}");
+    let mut tiles = 0;
+    for (health, label) in [
+        ("on_track", "On track"),
+        ("at_risk", "At risk"),
+        ("late", "Late"),
+        ("blocked", "Blocked"),
+    ] {
+        let href = format!("/acme/releases?health={health}");
+        assert!(html.contains(&format!("<a href=\"{href}\">")), "{href}");
+        let count = tile_count(&html, label);
+        assert_eq!(list_total(&exec, &href).await, count, "{label}");
+        tiles += count;
+    }
+    // Every assessed release is in one of the two lines, each once.
+    assert_eq!(grown_total + list_total(&exec, &fixture_line).await, tiles);
+    assert_eq!(list_total(&exec, &fixture_line).await, 2, "1.2 and 2.1");
+    // A product's link: its open releases only (1.2, not the shipped ones).
+    let zqa: Uuid = sqlx::query_scalar("SELECT id FROM products WHERE key = 'ZQA'")
+        .fetch_one(&app.owner)
+        .await
+        .expect("ZQA");
+    let product = format!("/acme/releases?product={zqa}&health=horizon");
+    assert!(html.contains(&product.replace('&', "&#38;")));
+    let (_, listed) = exec.get_text(&product).await;
+    assert!(listed.contains(&format!("/acme/releases/{}\"", ids[4])));
+    assert_eq!(list_total(&exec, &product).await, 1);
 }

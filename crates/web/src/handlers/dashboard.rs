@@ -37,7 +37,7 @@ use axum::response::Redirect;
 use charts::{Cell, Chart, Matrix, MatrixRow};
 use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
-use health::{Assessment, HORIZON_WEEKS};
+use health::{Assessment, HORIZON, HORIZON_WEEKS};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -256,7 +256,12 @@ pub async fn show(
     let week_start = WeekStart::from_iso(t.week_start).map_or(Weekday::Mon, WeekStart::weekday);
     let releases = format!("/{slug}/releases");
     let ids_href = |ids: &mut dyn Iterator<Item = Uuid>| {
-        let ids: Vec<String> = ids.take(500).map(|i| i.to_string()).collect();
+        let mut seen = HashSet::new();
+        let ids: Vec<String> = ids
+            .filter(|i| seen.insert(*i))
+            .take(500)
+            .map(|i| i.to_string())
+            .collect();
         if ids.is_empty() {
             format!("{releases}?ids=none")
         } else {
@@ -280,7 +285,10 @@ pub async fn show(
             .go_live
             .map_or_else(|| "not scheduled".to_owned(), |g| local_datetime(g, &zone)),
     };
-    let health_row = |label: String, list: &[&Assessment]| {
+    // A line's or product's row links to the release list's
+    // `health=horizon` narrowed to it: exact at any size, where an `ids`
+    // link names at most 500 (left for "Products without a line").
+    let health_row = |label: String, scope: Option<String>, list: &[&Assessment]| {
         let health = portfolio::rollup(list.iter().map(|a| a.assessed.health));
         let worst: Vec<String> = list
             .iter()
@@ -306,7 +314,10 @@ pub async fn show(
             label,
             health,
             why,
-            href: ids_href(&mut list.iter().map(|a| a.release.id)),
+            href: match scope {
+                Some(scope) => format!("{releases}?{scope}&health={HORIZON}"),
+                None => ids_href(&mut list.iter().map(|a| a.release.id)),
+            },
             releases: list.iter().map(|a| release_row(a)).collect(),
         }
     };
@@ -330,24 +341,22 @@ pub async fn show(
             lines.len() - 1
         });
         let list = by_product.get(&p.id).cloned().unwrap_or_default();
-        lines[idx]
-            .products
-            .push(health_row(format!("{} · {}", p.key, p.name), &list));
+        lines[idx].products.push(health_row(
+            format!("{} · {}", p.key, p.name),
+            Some(format!("product={}", p.id)),
+            &list,
+        ));
     }
-    for l in &mut lines {
+    for (line_id, idx) in &line_index {
         let all: Vec<&Assessment> = read
             .products
             .iter()
-            .filter(|p| {
-                p.line_name
-                    .clone()
-                    .unwrap_or_else(|| "Products without a line".to_owned())
-                    == l.line.label
-            })
+            .filter(|p| p.line_id == *line_id)
             .flat_map(|p| by_product.get(&p.id).cloned().unwrap_or_default())
             .collect();
+        let l = &mut lines[*idx];
         let label = l.line.label.clone();
-        l.line = health_row(label, &all);
+        l.line = health_row(label, line_id.map(|id| format!("line={id}")), &all);
     }
     let health_counts = Health::ALL
         .iter()
@@ -362,7 +371,7 @@ pub async fn show(
             HealthCount {
                 health: *h,
                 count: ids.len(),
-                href: ids_href(&mut ids.into_iter()),
+                href: format!("{releases}?health={}", h.as_str()),
             }
         })
         .collect();

@@ -153,13 +153,17 @@ async fn horizon(
     Ok(found)
 }
 
+/// The `health=` value for every release whose health the dashboard shows,
+/// whatever its health.
+pub const HORIZON: &str = "horizon";
+
 /// The releases of the dashboard's health horizon whose health is `health`
-/// (the release list's `health=` filter), as of now.
+/// (all of them for `None`), as of now.
 pub async fn ids_with(
     tx: &mut Tx,
     app: &AppState,
     visit: &Visit,
-    health: portfolio::Health,
+    health: Option<portfolio::Health>,
 ) -> Result<Vec<Uuid>, AppError> {
     let t = visit.tenant()?;
     let now = Utc::now();
@@ -174,12 +178,13 @@ pub async fn ids_with(
     Ok(assess(tx, app, t.id, (now, until), version, &decisions)
         .await?
         .into_iter()
-        .filter(|a| a.assessed.health == health)
+        .filter(|a| health.is_none_or(|h| a.assessed.health == h))
         .map(|a| a.release.id)
         .collect())
 }
 
-/// Narrows `ids` (none: every release) to the releases of `health`.
+/// Narrows `ids` (none: every release) to the releases of `health` (a
+/// [`portfolio::Health`], or [`HORIZON`] for all the dashboard assesses).
 pub async fn narrow(
     tx: &mut Tx,
     app: &AppState,
@@ -187,13 +192,20 @@ pub async fn narrow(
     health: Option<&str>,
     ids: &mut Option<Vec<Uuid>>,
 ) -> Result<(), AppError> {
-    let Some(health) = health.and_then(portfolio::Health::parse) else {
+    let Some(health) = health else {
         return Ok(());
     };
-    let found = ids_with(tx, app, visit, health).await?;
+    let found = if health.trim() == HORIZON {
+        ids_with(tx, app, visit, None).await?
+    } else if let Some(health) = portfolio::Health::parse(health) {
+        ids_with(tx, app, visit, Some(health)).await?
+    } else {
+        return Ok(());
+    };
+    let found: std::collections::HashSet<Uuid> = found.into_iter().collect();
     *ids = Some(match ids.take() {
         Some(asked) => asked.into_iter().filter(|id| found.contains(id)).collect(),
-        None => found,
+        None => found.into_iter().collect(),
     });
     Ok(())
 }

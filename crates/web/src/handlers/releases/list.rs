@@ -8,6 +8,7 @@ use super::query::{ListQuery, Params, SortLink};
 use super::{ListRow, can_plan, options, when, word_options};
 use crate::auth::Ctx;
 use crate::error::AppError;
+use crate::handlers::dashboard::health::HORIZON;
 use crate::handlers::viewer_zone;
 use crate::layout::Layout;
 use crate::state::AppState;
@@ -212,13 +213,22 @@ impl ListPage {
                 p.release_type.map_or("", ReleaseType::as_str),
                 Some("All types"),
             ),
-            healths: word_options(
-                &almanac_domain::portfolio::Health::ALL,
-                almanac_domain::portfolio::Health::as_str,
-                almanac_domain::portfolio::Health::label,
-                p.health.as_deref().unwrap_or(""),
-                Some("Any health"),
-            ),
+            healths: {
+                let mut healths = word_options(
+                    &almanac_domain::portfolio::Health::ALL,
+                    almanac_domain::portfolio::Health::as_str,
+                    almanac_domain::portfolio::Health::label,
+                    p.health.as_deref().unwrap_or(""),
+                    Some("Any health"),
+                );
+                let selected = p.health.as_deref() == Some(HORIZON);
+                healths.push((
+                    HORIZON.to_owned(),
+                    "Any, on the dashboard".to_owned(),
+                    selected,
+                ));
+                healths
+            },
             risks: word_options(
                 Risk::ALL,
                 Risk::as_str,
