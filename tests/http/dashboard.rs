@@ -194,7 +194,16 @@ async fn the_dashboard_shows_the_fixtures_health_and_metrics(owner: PgPool) {
     assert!(html.contains("No go decision and go-live within 48 hours"));
     assert!(html.contains("Fixture line"));
     // The change failure links to exactly the rolled-back release.
-    assert!(html.contains(&format!("/acme/releases?ids={}", ids[2])));
+    let failures = tile_href(&html, "change failure rate");
+    assert!(failures.contains("failed=1"), "{failures}");
+    let (_, listed) = exec.get_text(&failures).await;
+    assert!(listed.contains(&format!("/acme/releases/{}\"", ids[2])));
+    assert_eq!(list_total(&exec, &failures).await, 1);
+    // The shipped tile lists the four releases that went live.
+    assert_eq!(
+        list_total(&exec, &tile_href(&html, "releases shipped")).await,
+        4
+    );
     // The next 14 days list 2.1's go-live.
     assert!(html.contains("Go-live: <a href=\"/acme/releases/"));
     // Charts with their text alternatives.
@@ -489,6 +498,12 @@ async fn kept_figures_follow_every_change(owner: PgPool) {
     .expect("closed round");
     let (_, html) = exec.get_text("/acme/?period=30d").await;
     assert!(tile(&html, "0", "At risk"), "the decision counts at once");
+    // The go/no-go tile lists the releases decided in the period.
+    let decided = tile_href(&html, "go / no-go / overridden");
+    assert!(decided.contains("decided_from="), "{decided}");
+    let (_, listed) = exec.get_text(&decided).await;
+    assert!(listed.contains(&format!("/acme/releases/{}\"", ids[5])));
+    assert_eq!(list_total(&exec, &decided).await, 1);
     assert!(!html.contains("No go decision and go-live within 48 hours"));
     // 1.2 ships (a plan change): no longer late, and one more shipped.
     sqlx::query(
@@ -528,6 +543,16 @@ async fn list_total(b: &crate::helpers::Browser, path: &str) -> i64 {
         .collect::<String>()
         .parse()
         .expect("a total")
+}
+
+/// Where the tile labelled `label` links (the `&` unescaped).
+fn tile_href(html: &str, label: &str) -> String {
+    let end = html
+        .find(&format!("<span class=\"tile-label\">{label}"))
+        .expect(label);
+    let start = html[..end].rfind("<a href=\"").expect("the tile's link") + 9;
+    let href = &html[start..];
+    href[..href.find('"').expect("end of href")].replace("&#38;", "&")
 }
 
 /// The number on the health tile `label`.

@@ -547,10 +547,27 @@ impl Failures {
 /// dashboard links to them).
 #[must_use]
 pub fn change_failures(period: &Period, shipped: &[Shipped]) -> Vec<Uuid> {
+    change_failures_between(period.from, period.to, shipped)
+}
+
+/// The ids of the releases that went live in `[from, to)` and count as
+/// change failures, by go-live (`shipped` must reach 7 days past `to` for
+/// the hotfixes that follow them).
+#[must_use]
+pub fn change_failures_between(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    shipped: &[Shipped],
+) -> Vec<Uuid> {
     let failed = Failures::new(shipped);
     let mut ids: Vec<(DateTime<Utc>, Uuid)> = shipped
         .iter()
-        .filter(|s| in_period(period, s) && failed.is_failure(s))
+        .filter(|s| {
+            s.status.has_started()
+                && from <= s.actual_go_live
+                && s.actual_go_live < to
+                && failed.is_failure(s)
+        })
         .map(|s| (s.actual_go_live, s.id))
         .collect();
     ids.sort_unstable();

@@ -8,8 +8,8 @@
 //! statement with `LIMIT`).
 //!
 //! Every filtering statement filters with the same SQL (`filtered!`): `$1`
-//! is the tenant, `$2`–`$13` the filter in [`Binds`] order, and the
-//! statement's own parameters start at `$14`.
+//! is the tenant, `$2`–`$15` the filter in [`Binds`] order, and the
+//! statement's own parameters start at `$16`.
 
 use crate::DbError;
 use almanac_domain::TenantId;
@@ -68,6 +68,10 @@ pub struct Filter {
     pub shipped_before: Option<DateTime<Utc>>,
     /// Exactly these releases (at most [`MAX_IDS`]; the caller checks).
     pub ids: Option<Vec<Uuid>>,
+    /// A go/no-go round of the release closed in
+    /// `[decided_from, decided_before)`.
+    pub decided_from: Option<DateTime<Utc>>,
+    pub decided_before: Option<DateTime<Utc>>,
 }
 
 /// The orders of the list.
@@ -100,7 +104,7 @@ pub struct Order {
     pub descending: bool,
 }
 
-/// The filter as bound to `$2`–`$13`.
+/// The filter as bound to `$2`–`$15`.
 struct Binds {
     product: Option<Uuid>,
     line: Option<Uuid>,
@@ -114,6 +118,8 @@ struct Binds {
     shipped_from: Option<DateTime<Utc>>,
     shipped_before: Option<DateTime<Utc>>,
     ids: Option<Vec<Uuid>>,
+    decided_from: Option<DateTime<Utc>>,
+    decided_before: Option<DateTime<Utc>>,
 }
 
 impl Binds {
@@ -135,6 +141,8 @@ impl Binds {
             shipped_from: f.shipped_from,
             shipped_before: f.shipped_before,
             ids: f.ids.clone(),
+            decided_from: f.decided_from,
+            decided_before: f.decided_before,
         }
     }
 
@@ -149,6 +157,8 @@ impl Binds {
             && self.text.is_none()
             && !self.needs_go_live()
             && self.ids.is_none()
+            && self.decided_from.is_none()
+            && self.decided_before.is_none()
     }
 
     /// Only releases with a go-live can match.
@@ -173,7 +183,7 @@ fn like_pattern(text: &str) -> String {
 /// Runs sqlx's `query_scalar!` on a statement written as string literals
 /// joined by `+`, in which each `FILTER` stands for the list filters over
 /// the releases aliased `r`; binds the tenant (`$1`) and the filter's
-/// [`Binds`] (`$2`–`$13`) before the statement's own arguments:
+/// [`Binds`] (`$2`–`$15`) before the statement's own arguments:
 ///
 /// `filtered!("SELECT … WHERE r.tenant_id = $1" + FILTER; tenant, binds, own…)`
 ///
@@ -235,6 +245,12 @@ macro_rules! filtered {
                              WHERE fc.tenant_id = $1 AND fc.release_id = fd.release_id
                                AND fce.is_production AND NOT fce.archived))))
             AND ($13::uuid[] IS NULL OR r.id = ANY ($13::uuid[]))
+            AND ($14::timestamptz IS NULL AND $15::timestamptz IS NULL OR r.id IN (
+                    SELECT fv.release_id
+                      FROM reviews fv
+                     WHERE fv.tenant_id = $1 AND fv.closed_at IS NOT NULL
+                       AND fv.closed_at >= CASE WHEN $14::timestamptz IS NULL THEN '-infinity' ELSE $14::timestamptz END
+                       AND fv.closed_at < CASE WHEN $15::timestamptz IS NULL THEN 'infinity' ELSE $15::timestamptz END))
         "] $($rest)*)
     };
     (@munch [$($sql:tt)*] ; $tenant:expr, $b:expr $(, $arg:expr)* $(,)?) => {
@@ -252,7 +268,9 @@ macro_rules! filtered {
             $b.go_live_before,
             $b.shipped_from,
             $b.shipped_before,
-            $b.ids.as_deref()
+            $b.ids.as_deref(),
+            $b.decided_from,
+            $b.decided_before
             $(, $arg)*
         )
         .persistent(false)
@@ -348,18 +366,18 @@ async fn sorted(
             + FILTER
             + r#"
             ORDER BY
-              CASE WHEN $14 = 'product' AND NOT $15 THEN p.key END,
-              CASE WHEN $14 = 'product' AND $15 THEN p.key END DESC,
-              CASE WHEN $14 = 'version' AND NOT $15 THEN r.version COLLATE version_sort END,
-              CASE WHEN $14 = 'version' AND $15 THEN r.version COLLATE version_sort END DESC,
-              CASE WHEN $14 = 'status' THEN array_position($16::text[], r.status)
-                                            * CASE WHEN $15 THEN -1 ELSE 1 END END,
-              CASE WHEN $14 = 'risk' THEN array_position($17::text[], r.risk)
-                                          * CASE WHEN $15 THEN -1 ELSE 1 END END,
-              CASE WHEN $14 = 'created' AND NOT $15 THEN r.created_at END,
-              CASE WHEN $14 = 'created' AND $15 THEN r.created_at END DESC,
+              CASE WHEN $16 = 'product' AND NOT $17 THEN p.key END,
+              CASE WHEN $16 = 'product' AND $17 THEN p.key END DESC,
+              CASE WHEN $16 = 'version' AND NOT $17 THEN r.version COLLATE version_sort END,
+              CASE WHEN $16 = 'version' AND $17 THEN r.version COLLATE version_sort END DESC,
+              CASE WHEN $16 = 'status' THEN array_position($18::text[], r.status)
+                                            * CASE WHEN $17 THEN -1 ELSE 1 END END,
+              CASE WHEN $16 = 'risk' THEN array_position($19::text[], r.risk)
+                                          * CASE WHEN $17 THEN -1 ELSE 1 END END,
+              CASE WHEN $16 = 'created' AND NOT $17 THEN r.created_at END,
+              CASE WHEN $16 = 'created' AND $17 THEN r.created_at END DESC,
               p.key, r.version COLLATE version_sort
-            LIMIT $18 OFFSET $19"#;
+            LIMIT $20 OFFSET $21"#;
         tenant.0,
         b,
         sort,

@@ -459,14 +459,38 @@ pub async fn show(
             "line" => scope.line.map(|l| format!("&line={l}")).unwrap_or_default(),
             _ => String::new(),
         };
+        if scope.kind == "line" && scope.line.is_none() {
+            // "Products without a line": the list has no filter for that,
+            // so its figures name their releases (at most 500 a link).
+            let inside = mine.iter().filter(|s| {
+                s.status.has_started()
+                    && period.from <= s.actual_go_live
+                    && s.actual_go_live < period.to
+            });
+            return MetricsRow {
+                scope: scope.kind,
+                name: scope.name.clone(),
+                shipped_href: ids_href(&mut inside.map(|s| s.id)),
+                failures_href: ids_href(
+                    &mut portfolio::change_failures(&period, &mine).into_iter(),
+                ),
+                reviews_href: ids_href(&mut round_releases.into_iter()),
+                m,
+            };
+        }
+        // Exact links at any size: the list's own filters.
         MetricsRow {
             scope: scope.kind,
             name: scope.name.clone(),
             shipped_href: format!(
                 "{releases}?shipped_from={first_day}&shipped_to={last_day}{scope_param}"
             ),
-            failures_href: ids_href(&mut portfolio::change_failures(&period, &mine).into_iter()),
-            reviews_href: ids_href(&mut round_releases.into_iter()),
+            failures_href: format!(
+                "{releases}?shipped_from={first_day}&shipped_to={last_day}&failed=1{scope_param}"
+            ),
+            reviews_href: format!(
+                "{releases}?decided_from={first_day}&decided_to={last_day}{scope_param}"
+            ),
             m,
         }
     };
@@ -1044,4 +1068,27 @@ pub async fn metrics_csv(
         now.with_timezone(&tz).format("%Y-%m-%d")
     );
     Ok(crate::csv_export::attachment(&name, file.finish()?))
+}
+
+/// Narrows `ids` (none: every release) to the change failures among the
+/// releases shipped in `[from, before)` (open ends: all of them): the
+/// release list's `failed=1`, as the dashboard counts them.
+pub async fn narrow_failures(
+    tx: &mut almanac_db::Tx,
+    tenant: TenantId,
+    (from, before): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    ids: &mut Option<Vec<Uuid>>,
+) -> Result<(), AppError> {
+    let from = from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let before = before.unwrap_or_else(|| Utc::now() + Duration::days(1));
+    // A week further for the hotfixes that follow the last ones.
+    let rows = db::shipped(tx, tenant, from, before + Duration::days(7)).await?;
+    let found: HashSet<Uuid> = portfolio::change_failures_between(from, before, &to_shipped(&rows))
+        .into_iter()
+        .collect();
+    *ids = Some(match ids.take() {
+        Some(asked) => asked.into_iter().filter(|id| found.contains(id)).collect(),
+        None => found.into_iter().collect(),
+    });
+    Ok(())
 }

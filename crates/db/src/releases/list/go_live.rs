@@ -224,7 +224,7 @@ async fn walk(
 /// The sort: one statement, the matching releases joined to their go-live
 /// (a hash join with the production deployments) and sorted. Groups: 0
 /// from the split on (soonest first, or every go-live most recent first
-/// when `$16`), 1 without a go-live, 2 before the split (most recent
+/// when `$17`), 1 without a go-live, 2 before the split (most recent
 /// first).
 async fn sorted(
     conn: &mut PgConnection,
@@ -270,11 +270,11 @@ async fn sorted(
             + FILTER
             + r#"
             ORDER BY
-              CASE WHEN g.planned_start IS NULL THEN 1 WHEN g.planned_start < $14 THEN 2 ELSE 0 END,
-              CASE WHEN g.planned_start >= $14 AND NOT $15 THEN g.planned_start END,
-              CASE WHEN g.planned_start < $14 OR $15 THEN g.planned_start END DESC,
+              CASE WHEN g.planned_start IS NULL THEN 1 WHEN g.planned_start < $16 THEN 2 ELSE 0 END,
+              CASE WHEN g.planned_start >= $16 AND NOT $17 THEN g.planned_start END,
+              CASE WHEN g.planned_start < $16 OR $17 THEN g.planned_start END DESC,
               p.key, r.version COLLATE "C"
-            LIMIT $16 OFFSET $17"#;
+            LIMIT $18 OFFSET $19"#;
         tenant.0,
         b,
         split,

@@ -61,6 +61,15 @@ pub async fn export(
                     &mut filter.ids,
                 )
                 .await?;
+                if params.failed {
+                    crate::handlers::dashboard::narrow_failures(
+                        tx,
+                        visit.tenant()?.id,
+                        (filter.shipped_from, filter.shipped_before),
+                        &mut filter.ids,
+                    )
+                    .await?;
+                }
                 // One more than exported tells whether there are more.
                 let order = params.order();
                 Ok(releases::list(tx, tenant, &filter, order, 0, EXPORT_LIMIT + 1).await?)

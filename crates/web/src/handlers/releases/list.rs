@@ -83,6 +83,9 @@ pub struct ListPage {
     from: String,
     to: String,
     shipped_from: String,
+    decided_from: String,
+    decided_to: String,
+    failed: bool,
     shipped_to: String,
     /// (name, value) the filter form carries without a control of its own.
     hidden: Vec<(&'static str, String)>,
@@ -127,6 +130,15 @@ pub async fn list(
                     &mut filter.ids,
                 )
                 .await?;
+                if p.failed {
+                    crate::handlers::dashboard::narrow_failures(
+                        tx,
+                        visit.tenant()?.id,
+                        (filter.shipped_from, filter.shipped_before),
+                        &mut filter.ids,
+                    )
+                    .await?;
+                }
                 let total = releases::count(tx, tenant, &filter).await?;
                 let page = p.page.min(last_page(total));
                 let rows = if total > 0 {
@@ -246,6 +258,9 @@ impl ListPage {
             to: date_value(p.to),
             shipped_from: date_value(p.shipped_from),
             shipped_to: date_value(p.shipped_to),
+            decided_from: date_value(p.decided_from),
+            decided_to: date_value(p.decided_to),
+            failed: p.failed,
             hidden,
             chosen: p.ids.as_ref().map(|ids| {
                 let without = Params {

@@ -45,6 +45,12 @@ pub struct ListQuery {
     #[serde(default)]
     health: String,
     #[serde(default)]
+    decided_from: String,
+    #[serde(default)]
+    decided_to: String,
+    #[serde(default)]
+    failed: String,
+    #[serde(default)]
     sort: String,
     #[serde(default)]
     dir: String,
@@ -84,6 +90,12 @@ pub struct Params {
     /// Health (the dashboard's drill-down): the open releases of the
     /// dashboard's horizon with that health.
     pub(super) health: Option<String>,
+    /// A go/no-go round closed on these days (the organisation's).
+    pub(super) decided_from: Option<NaiveDate>,
+    pub(super) decided_to: Option<NaiveDate>,
+    /// Only change failures among the releases shipped in the shipped
+    /// period (rolled back, or followed by a hotfix within 7 days).
+    pub(super) failed: bool,
     /// `None`: upcoming first (the default order).
     pub(super) sort: Option<Sort>,
     pub(super) descending: bool,
@@ -112,6 +124,9 @@ impl ListQuery {
             shipped_to: day(&self.shipped_to),
             ids: ids(&self.ids),
             health: text(&self.health, 40),
+            decided_from: day(&self.decided_from),
+            decided_to: day(&self.decided_to),
+            failed: self.failed.trim() == "1",
             sort,
             descending: sort.is_some() && self.dir.trim() == "desc",
             page: self
@@ -191,6 +206,7 @@ impl Params {
         let tenant_tz = TimeZone::parse(tenant_zone).unwrap_or(TimeZone::UTC).tz();
         let (go_live_from, go_live_before) = period(self.from, self.to, tz);
         let (shipped_from, shipped_before) = period(self.shipped_from, self.shipped_to, tenant_tz);
+        let (decided_from, decided_before) = period(self.decided_from, self.decided_to, tenant_tz);
         Filter {
             product: self.product,
             line: self.line,
@@ -204,6 +220,8 @@ impl Params {
             shipped_from,
             shipped_before,
             ids: self.ids.clone(),
+            decided_from,
+            decided_before,
         }
     }
 
@@ -244,6 +262,9 @@ impl Params {
                 }),
             ),
             ("health", self.health.clone()),
+            ("decided_from", date(self.decided_from)),
+            ("decided_to", date(self.decided_to)),
+            ("failed", self.failed.then(|| "1".to_owned())),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -353,8 +374,12 @@ mod tests {
             ("dir", "desc"),
             ("page", "-3"),
             ("health", "at_risk"),
+            ("decided_from", "2026-01-01"),
+            ("decided_to", "2026-13-01"),
+            ("failed", "yes"),
         ])
         .params();
+        assert!(!p.failed, "failed is 1 or nothing");
         assert_eq!(p.status, None);
         assert_eq!(p.product, None);
         assert_eq!(p.from, None);
@@ -364,8 +389,33 @@ mod tests {
         assert_eq!(
             p.href("/acme/releases", p.sort, p.descending, 2),
             format!(
-                "/acme/releases?risk=high&train={id}&q=pay&to=2026-03-01&health=at_risk&page=2"
+                "/acme/releases?risk=high&train={id}&q=pay&to=2026-03-01&health=at_risk&decided_from=2026-01-01&page=2"
             )
+        );
+    }
+
+    #[test]
+    fn decided_days_are_the_organisations_and_failed_is_kept() {
+        let p = query(&[
+            ("decided_from", "2026-03-01"),
+            ("decided_to", "2026-03-31"),
+            ("failed", "1"),
+        ])
+        .params();
+        assert!(p.failed);
+        let f = p.filter("UTC", "America/New_York");
+        // Local midnights in New York (EST, then EDT from 8 March).
+        assert_eq!(
+            f.decided_from.map(|d| d.to_rfc3339()),
+            Some("2026-03-01T05:00:00+00:00".to_owned())
+        );
+        assert_eq!(
+            f.decided_before.map(|d| d.to_rfc3339()),
+            Some("2026-04-01T04:00:00+00:00".to_owned())
+        );
+        assert_eq!(
+            p.href("/acme/releases", None, false, 1),
+            "/acme/releases?decided_from=2026-03-01&decided_to=2026-03-31&failed=1"
         );
     }
 
