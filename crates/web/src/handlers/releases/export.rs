@@ -7,7 +7,6 @@ use super::query::ListQuery;
 use crate::auth::Ctx;
 use crate::csv_export::{self, CsvFile};
 use crate::error::AppError;
-use crate::handlers::viewer_zone;
 use crate::state::AppState;
 use almanac_db::releases::{self, ListedRelease};
 use almanac_domain::TimeZone;
@@ -52,24 +51,7 @@ pub async fn export(
             Box::pin(async move {
                 let tenant = visit.tenant()?.id;
                 // The viewer's days, as on the list the button is on.
-                let mut filter = params.filter(viewer_zone(visit), &visit.tenant()?.time_zone);
-                crate::handlers::dashboard::health::narrow(
-                    tx,
-                    &app,
-                    visit,
-                    params.health.as_deref(),
-                    &mut filter.ids,
-                )
-                .await?;
-                if params.failed {
-                    crate::handlers::dashboard::narrow_failures(
-                        tx,
-                        visit.tenant()?.id,
-                        (filter.shipped_from, filter.shipped_before),
-                        &mut filter.ids,
-                    )
-                    .await?;
-                }
+                let filter = params.drill_down(tx, &app, visit).await?;
                 // One more than exported tells whether there are more.
                 let order = params.order();
                 Ok(releases::list(tx, tenant, &filter, order, 0, EXPORT_LIMIT + 1).await?)

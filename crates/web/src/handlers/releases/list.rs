@@ -121,24 +121,7 @@ pub async fn list(
             let app = app.clone();
             Box::pin(async move {
                 let tenant = visit.tenant()?.id;
-                let mut filter = p.filter(viewer_zone(visit), &visit.tenant()?.time_zone);
-                crate::handlers::dashboard::health::narrow(
-                    tx,
-                    &app,
-                    visit,
-                    p.health.as_deref(),
-                    &mut filter.ids,
-                )
-                .await?;
-                if p.failed {
-                    crate::handlers::dashboard::narrow_failures(
-                        tx,
-                        visit.tenant()?.id,
-                        (filter.shipped_from, filter.shipped_before),
-                        &mut filter.ids,
-                    )
-                    .await?;
-                }
+                let filter = p.drill_down(tx, &app, visit).await?;
                 let total = releases::count(tx, tenant, &filter).await?;
                 let page = p.page.min(last_page(total));
                 let rows = if total > 0 {

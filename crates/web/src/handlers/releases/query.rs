@@ -225,6 +225,37 @@ impl Params {
         }
     }
 
+    /// The filter for a list or its export: [`Params::filter`] narrowed by
+    /// the dashboard's drill-downs the database cannot compute (health,
+    /// change failures), as the dashboard counts them.
+    pub(super) async fn drill_down(
+        &self,
+        tx: &mut almanac_db::Tx,
+        app: &crate::state::AppState,
+        visit: &almanac_db::Visit,
+    ) -> Result<Filter, crate::error::AppError> {
+        let t = visit.tenant()?;
+        let mut filter = self.filter(crate::handlers::viewer_zone(visit), &t.time_zone);
+        crate::handlers::dashboard::health::narrow(
+            tx,
+            app,
+            visit,
+            self.health.as_deref(),
+            &mut filter.ids,
+        )
+        .await?;
+        if self.failed {
+            crate::handlers::dashboard::narrow_failures(
+                tx,
+                t.id,
+                (filter.shipped_from, filter.shipped_before),
+                &mut filter.ids,
+            )
+            .await?;
+        }
+        Ok(filter)
+    }
+
     pub fn order(&self) -> Order {
         Order {
             sort: self.sort.unwrap_or_default(),
