@@ -3,11 +3,12 @@
 //!
 //! Health covers the open releases going live before the end of the
 //! horizon ([`HORIZON_WEEKS`] local weeks from the start of this week),
-//! those whose go-live has passed, and those not scheduled yet. Blocking
-//! conflicts come from the conflict rules over that horizon's plan, kept in
-//! the plan cache under the plan version like a calendar view (they do not
-//! depend on votes); go/no-go decisions of open rounds are computed from
-//! their votes on every request.
+//! those whose go-live has passed, and those not scheduled yet. These
+//! releases and their blocking conflicts (the conflict rules over the
+//! horizon's plan) are kept in the plan cache under the plan version like a
+//! calendar view; their latest go/no-go rounds are read, and the decisions
+//! of open rounds computed from their votes, on every request (rounds and
+//! votes are not part of the plan).
 
 use crate::error::AppError;
 use crate::handlers::reviews::open_reviews;

@@ -42,7 +42,8 @@ pub struct BoardQuery {
 /// One card.
 pub struct CardView {
     pub release_id: Uuid,
-    /// What the votes give now (a closed review: its decision).
+    /// What the votes give now (for a closed review, what they give under
+    /// its policy, not the recorded decision).
     pub votes_give: Decision,
     pub href: String,
     pub release_href: String,
