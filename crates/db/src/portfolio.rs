@@ -6,6 +6,7 @@
 //! in [`almanac_domain::portfolio`].
 
 use crate::DbError;
+use almanac_domain::portfolio::Shipped;
 use almanac_domain::release::{ReleaseStatus, ReleaseType};
 use almanac_domain::review::Decision;
 use almanac_domain::{TenantId, UserId};
@@ -181,18 +182,6 @@ pub async fn products(
     .await?)
 }
 
-/// A release whose production deployment actually started.
-#[derive(Debug, Clone)]
-pub struct ShippedRow {
-    pub id: Uuid,
-    pub product_id: Uuid,
-    pub release_type: ReleaseType,
-    pub status: ReleaseStatus,
-    pub created_at: DateTime<Utc>,
-    pub baseline_go_live: Option<DateTime<Utc>>,
-    pub actual_go_live: DateTime<Utc>,
-}
-
 /// Releases whose production deployment actually started in `[from, to)`.
 /// One statement (on the production environments' deployments).
 pub async fn shipped(
@@ -200,7 +189,7 @@ pub async fn shipped(
     tenant: TenantId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<ShippedRow>, DbError> {
+) -> Result<Vec<Shipped>, DbError> {
     let rows = sqlx::query!(
         r#"SELECT DISTINCT ON (r.id) r.id, r.product_id, r.type AS release_type, r.status,
                   r.created_at, r.baseline_go_live, d.actual_start AS "actual!"
@@ -218,7 +207,7 @@ pub async fn shipped(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| ShippedRow {
+        .map(|r| Shipped {
             id: r.id,
             product_id: r.product_id,
             release_type: r.release_type.parse().unwrap_or(ReleaseType::Minor),

@@ -385,6 +385,13 @@ pub struct Shipped {
 }
 
 impl Shipped {
+    /// It went live in `[from, to)` and its status says so (in progress,
+    /// released, rolled back): it counts as shipped then.
+    #[must_use]
+    pub fn went_live_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+        self.status.has_started() && from <= self.actual_go_live && self.actual_go_live < to
+    }
+
     /// Actual go-live − baseline (none without a baseline).
     #[must_use]
     pub fn slip(&self) -> Option<chrono::Duration> {
@@ -474,7 +481,7 @@ pub fn metrics(
 /// Went live in the period: its production deployment started in
 /// `[from, to)` and its status says so (in progress, released, rolled back).
 fn in_period(period: &Period, s: &Shipped) -> bool {
-    s.status.has_started() && period.from <= s.actual_go_live && s.actual_go_live < period.to
+    s.went_live_between(period.from, period.to)
 }
 
 fn days(d: Duration) -> f64 {
@@ -562,12 +569,7 @@ pub fn change_failures_between(
     let failed = Failures::new(shipped);
     let mut ids: Vec<(DateTime<Utc>, Uuid)> = shipped
         .iter()
-        .filter(|s| {
-            s.status.has_started()
-                && from <= s.actual_go_live
-                && s.actual_go_live < to
-                && failed.is_failure(s)
-        })
+        .filter(|s| s.went_live_between(from, to) && failed.is_failure(s))
         .map(|s| (s.actual_go_live, s.id))
         .collect();
     ids.sort_unstable();

@@ -20,7 +20,7 @@ use crate::handlers::reviews::{Waiting, open_reviews};
 use crate::handlers::viewer_zone;
 use crate::layout::Layout;
 use crate::state::AppState;
-use almanac_db::portfolio::{self as db, ClosedRound, MyMilestone, ProductRow, ShippedRow};
+use almanac_db::portfolio::{self as db, ClosedRound, MyMilestone, ProductRow};
 use almanac_db::{audit, members, windows};
 use almanac_domain::portfolio::{
     self, Health, Metrics, Period, PeriodChoice, ReviewOutcomes, Shipped,
@@ -361,18 +361,14 @@ pub async fn show(
     let health_counts = Health::ALL
         .iter()
         .rev()
-        .map(|h| {
-            let ids: Vec<Uuid> = read
+        .map(|h| HealthCount {
+            health: *h,
+            count: read
                 .assessed
                 .iter()
                 .filter(|a| a.assessed.health == *h)
-                .map(|a| a.release.id)
-                .collect();
-            HealthCount {
-                health: *h,
-                count: ids.len(),
-                href: format!("{releases}?health={}", h.as_str()),
-            }
+                .count(),
+            href: format!("{releases}?health={}", h.as_str()),
         })
         .collect();
 
@@ -442,10 +438,10 @@ pub async fn show(
     freezes.sort_by_key(|(at, _)| *at);
 
     // Metrics: the organisation, each line, each product.
-    let shipped = to_shipped(&read.kept.shipped);
+    let shipped = &read.kept.shipped;
     let last_day = local_date(period.to - Duration::seconds(1), &t.time_zone);
     let first_day = local_date(period.from, &t.time_zone);
-    let period_rows = PeriodRows::new(&shipped, &read.rounds, &read.kept.deployments);
+    let period_rows = PeriodRows::new(shipped, &read.rounds, &read.kept.deployments);
     let metrics_row = |scope: &Scope| {
         let (m, mine, round_releases) = period_rows.scope(&period, scope.products.as_ref());
         let scope_param = match scope.kind {
@@ -462,11 +458,9 @@ pub async fn show(
         if scope.kind == "line" && scope.line.is_none() {
             // "Products without a line": the list has no filter for that,
             // so its figures name their releases (at most 500 a link).
-            let inside = mine.iter().filter(|s| {
-                s.status.has_started()
-                    && period.from <= s.actual_go_live
-                    && s.actual_go_live < period.to
-            });
+            let inside = mine
+                .iter()
+                .filter(|s| s.went_live_between(period.from, period.to));
             return MetricsRow {
                 scope: scope.kind,
                 name: scope.name.clone(),
@@ -499,7 +493,7 @@ pub async fn show(
     let rows: Vec<MetricsRow> = all_scopes[1..].iter().map(metrics_row).collect();
 
     // Charts.
-    let weeks = portfolio::weekly_outcomes(&period, &shipped, tz, week_start);
+    let weeks = portfolio::weekly_outcomes(&period, shipped, tz, week_start);
     let weekly_table = weeks
         .iter()
         .map(|w| {
@@ -516,7 +510,7 @@ pub async fn show(
         let end = start + Duration::days(6);
         format!("{releases}?shipped_from={start}&shipped_to={end}")
     });
-    let months = portfolio::monthly_on_time(&shipped, now, tz, TREND_MONTHS);
+    let months = portfolio::monthly_on_time(shipped, now, tz, TREND_MONTHS);
     let monthly_table = months
         .iter()
         .map(|m| {
@@ -748,7 +742,7 @@ pub type PeriodKey = (
 /// facts of the plan only (actual dates), so kept per plan version.
 #[derive(Debug)]
 pub struct PeriodPlan {
-    pub shipped: Vec<ShippedRow>,
+    pub shipped: Vec<Shipped>,
     pub deployments: Vec<(Uuid, i64)>,
 }
 
@@ -865,20 +859,6 @@ fn scopes(organisation: &str, products: &[ProductRow]) -> Vec<Scope> {
         }
     }
     out
-}
-
-fn to_shipped(rows: &[ShippedRow]) -> Vec<Shipped> {
-    rows.iter()
-        .map(|s| Shipped {
-            id: s.id,
-            product_id: s.product_id,
-            release_type: s.release_type,
-            status: s.status,
-            created_at: s.created_at,
-            baseline_go_live: s.baseline_go_live,
-            actual_go_live: s.actual_go_live,
-        })
-        .collect()
 }
 
 /// A period's shipped releases, closed rounds and production deployments,
@@ -1016,7 +996,6 @@ pub async fn metrics_csv(
     let t = visit.tenant()?;
     let tz = tz_of(&t.time_zone);
     let iso = |at: DateTime<Utc>| at.with_timezone(&tz).to_rfc3339();
-    let shipped = to_shipped(&shipped);
     let mut file = crate::csv_export::CsvFile::new(&[
         "scope",
         "name",
@@ -1083,12 +1062,6 @@ pub async fn narrow_failures(
     let before = before.unwrap_or_else(|| Utc::now() + Duration::days(1));
     // A week further for the hotfixes that follow the last ones.
     let rows = db::shipped(tx, tenant, from, before + Duration::days(7)).await?;
-    let found: HashSet<Uuid> = portfolio::change_failures_between(from, before, &to_shipped(&rows))
-        .into_iter()
-        .collect();
-    *ids = Some(match ids.take() {
-        Some(asked) => asked.into_iter().filter(|id| found.contains(id)).collect(),
-        None => found.into_iter().collect(),
-    });
+    health::keep_only(ids, portfolio::change_failures_between(from, before, &rows));
     Ok(())
 }

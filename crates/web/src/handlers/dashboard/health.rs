@@ -203,10 +203,16 @@ pub async fn narrow(
     } else {
         return Ok(());
     };
+    keep_only(ids, found);
+    Ok(())
+}
+
+/// Narrows `ids` (none: every release) to `found`: a drill-down of the
+/// release list never widens what the other filters named.
+pub fn keep_only(ids: &mut Option<Vec<Uuid>>, found: Vec<Uuid>) {
     let found: std::collections::HashSet<Uuid> = found.into_iter().collect();
     *ids = Some(match ids.take() {
         Some(asked) => asked.into_iter().filter(|id| found.contains(id)).collect(),
         None => found.into_iter().collect(),
     });
-    Ok(())
 }
